@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from payvand.accounts.models import ApiToken, Skill, Team, TeamMembership, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "language", "is_staff", "is_active"]
+    search_fields = ["email", "full_name"]
+    list_filter = ["is_staff", "is_active", "groups", "language"]
+    filter_horizontal = ["groups", "user_permissions", "skills"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Personal"), {"fields": ("full_name", "language", "time_zone", "calendar", "extension", "skills")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+class MembershipInline(admin.TabularInline):
+    model = TeamMembership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "lead", "capacity", "capacity_per_member"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["user", "prefix", "token_hash", "created_at", "last_used_at"]
+    search_fields = ["name", "user__email"]

@@ -1,0 +1,70 @@
+"""The NinjaAPI at /api/v1/: mounts each app's router and maps errors to the one JSON shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError
+from ninja.errors import HttpError as NinjaHttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from payvand.accounts.api import router as accounts_router
+from payvand.accounts.auth import SessionAuth, TokenAuth
+from payvand.contacts.api import router as contacts_router
+from payvand.core.errors import PayvandError, error_body
+
+api = NinjaAPI(
+    title="Payvand API",
+    version="1",
+    description="CRM and helpdesk. Authenticate with `Authorization: Bearer <token>` (create one on your profile).",
+    urls_namespace="api",
+    auth=[TokenAuth(), SessionAuth()],
+    openapi_extra={"info": {"license": {"name": "AGPL-3.0-or-later"}}},
+)
+
+
+def _json(request: HttpRequest, body: dict[str, Any], status: int) -> HttpResponse:
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(PayvandError)
+def on_payvand_error(request: HttpRequest, exc: PayvandError) -> HttpResponse:
+    return _json(request, exc.as_dict(), exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    from payvand.core.errors import FieldError
+
+    errors = []
+    for item in exc.errors:
+        loc = [str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path", "form", "payload")]
+        errors.append(FieldError(".".join(loc) or None, str(item.get("msg", _("Invalid value.")))))
+    return _json(request, error_body(_("Some fields are not valid."), errors), 422)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _json(request, error_body(_("Authentication required: send a valid API token or sign in.")), 401)
+
+
+@api.exception_handler(AuthorizationError)
+def on_authz_error(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+    return _json(request, error_body(_("You do not have permission to do this.")), 403)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _json(request, error_body(_("Not found.")), 404)
+
+
+@api.exception_handler(NinjaHttpError)
+def on_http_error(request: HttpRequest, exc: NinjaHttpError) -> HttpResponse:
+    return _json(request, error_body(str(exc)), exc.status_code)
+
+
+api.add_router("/", accounts_router)
+api.add_router("/contacts", contacts_router)

@@ -1,0 +1,114 @@
+"""Normalising identities and names so that every way of writing them finds the same contact."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from payvand.core.localization import to_ascii_digits
+
+# Regions tried, in order, when a national number does not parse as valid in the default region.
+FALLBACK_REGIONS = ("IR", "HU", "DE", "GB", "US")
+
+_PHONE_JUNK = re.compile(r"[\s\-().\u200c\u200e\u200f\u202a-\u202e/]")
+_HANDLE = re.compile(r"^[A-Za-z0-9_.]{2,64}$")
+_ARABIC_TO_PERSIAN = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "أ": "ا", "إ": "ا", "ؤ": "و"})
+_TASHKEEL = re.compile(r"[\u064b-\u065f\u0670]")
+
+
+def normalize_phone(raw: str, region: str | None = None) -> str:
+    """Return the E.164 form of a phone number written in any common way. Raises ValueError."""
+    text = to_ascii_digits(raw or "").strip()
+    text = _PHONE_JUNK.sub("", text)
+    if not text or len(text) > 32 or not re.fullmatch(r"\+?[0-9]+", text):
+        raise ValueError("not a phone number")
+    default = (region or settings.PHONE_DEFAULT_REGION).upper()
+    regions = [default, *(r for r in FALLBACK_REGIONS if r != default)]
+    first_possible: phonenumbers.PhoneNumber | None = None
+    for reg in regions:
+        try:
+            number = phonenumbers.parse(text, reg)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if first_possible is None and phonenumbers.is_possible_number(number):
+            first_possible = number
+        if text.startswith("+"):
+            break  # an international number means the same in every region
+    if first_possible is not None:
+        return phonenumbers.format_number(first_possible, phonenumbers.PhoneNumberFormat.E164)
+    raise ValueError("not a phone number")
+
+
+def phone_national(e164: str) -> str:
+    """The national form without spaces (09121234567), so national-format searches match too."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return ""
+    return re.sub(r"\D", "", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
+
+
+def phone_display(e164: str) -> str:
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def normalize_email(raw: str) -> str:
+    """Lower-case, with an IDNA (punycode) domain. Raises ValueError."""
+    text = (raw or "").strip().lower()
+    if text.count("@") != 1 or len(text) > 254:
+        raise ValueError("not an email address")
+    local, domain = text.split("@")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValueError("not an email address") from exc
+    value = f"{local}@{domain}"
+    try:
+        validate_email(value)
+    except ValidationError as exc:
+        raise ValueError("not an email address") from exc
+    return value
+
+
+def normalize_handle(raw: str) -> str:
+    text = (raw or "").strip().lstrip("@").lower()
+    if not _HANDLE.fullmatch(text):
+        raise ValueError("not a handle")
+    return text
+
+
+def normalize_identity(kind: str, raw: str) -> str:
+    if kind == "email":
+        return normalize_email(raw)
+    if kind in ("phone", "whatsapp"):
+        return normalize_phone(raw)
+    if kind in ("telegram", "instagram"):
+        return normalize_handle(raw)
+    raise ValueError("unknown identity kind")
+
+
+def normalize_text(text: str) -> str:
+    """Fold case, Arabic letter forms, diacritics, zero-width joiners and digits, for search and matching."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = text.translate(_ARABIC_TO_PERSIAN)
+    text = _TASHKEEL.sub("", text)
+    text = text.replace("\u200c", " ").replace("\u200d", "")
+    text = to_ascii_digits(text).casefold()
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def looks_like_phone(text: str) -> bool:
+    cleaned = _PHONE_JUNK.sub("", to_ascii_digits(text or "").strip())
+    return bool(re.fullmatch(r"\+?[0-9]{6,20}", cleaned))

@@ -1,0 +1,213 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import Field
+
+from payvand.core.schemas import QueryId
+
+Kind = Literal["person", "organisation"]
+Status = Literal["prospect", "customer", "former"]
+IdentityKind = Literal["email", "phone", "telegram", "whatsapp", "instagram"]
+Text100 = Field(default="", max_length=100)
+
+
+class IdentityOut(Schema):
+    id: int
+    kind: str
+    value: str
+    label: str
+    is_primary: bool
+
+
+class FlagTypeOut(Schema):
+    id: int
+    name: str
+    description: str
+    colour: str
+    icon: str
+    severity: int
+
+
+class FlagOut(Schema):
+    id: int
+    flag_type: FlagTypeOut
+    note: str
+    created_at: datetime
+
+
+class AffiliationOut(Schema):
+    id: int
+    organisation_id: int
+    organisation_name: str
+    role: str
+    is_primary: bool
+
+
+class MemberOut(Schema):
+    id: int
+    person_id: int
+    person_name: str
+    role: str
+
+
+class AddressOut(Schema):
+    id: int
+    label: str
+    street: str
+    city: str
+    region: str
+    postcode: str
+    country: str
+    latitude: Decimal | None
+    longitude: Decimal | None
+
+
+class ContactSummaryOut(Schema):
+    id: int
+    kind: str
+    name: str
+    status: str
+    emails: list[str]
+    phones: list[str]
+    flags: list[FlagTypeOut]
+
+
+class ContactOut(Schema):
+    id: int
+    kind: str
+    name: str
+    status: str
+    rating: int
+    source: str
+    owner_id: int | None
+    notes: str
+    tags: list[str]
+    segments: list[str]
+    interests: list[str]
+    custom: dict[str, Any]
+    emails: list[IdentityOut]
+    phones: list[IdentityOut]
+    social: list[IdentityOut]
+    flags: list[FlagOut]
+    organisations: list[AffiliationOut]
+    members: list[MemberOut]
+    addresses: list[AddressOut]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactPageOut(Schema):
+    items: list[ContactSummaryOut]
+    next_cursor: str | None
+    total: int | None
+
+
+class IdentityIn(Schema):
+    kind: IdentityKind
+    value: str = Field(max_length=254)
+    label: str = Field(default="", max_length=40)
+
+
+class AddressIn(Schema):
+    label: str = Field(default="", max_length=40)
+    street: str = Field(default="", max_length=255)
+    city: str = Field(default="", max_length=100)
+    region: str = Field(default="", max_length=100)
+    postcode: str = Field(default="", max_length=20)
+    country: str = Field(default="", max_length=2)
+    latitude: Decimal | None = Field(default=None, ge=-90, le=90, max_digits=9, decimal_places=6)
+    longitude: Decimal | None = Field(default=None, ge=-180, le=180, max_digits=9, decimal_places=6)
+
+
+class OrganisationLinkIn(Schema):
+    organisation_id: QueryId
+    role: str = Field(default="", max_length=100)
+
+
+class FlagIn(Schema):
+    flag_type_id: QueryId
+    note: str = Field(default="", max_length=255)
+
+
+class ContactCreateIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    kind: Kind = "person"
+    emails: list[str] = Field(default_factory=list, max_length=20)
+    phones: list[str] = Field(default_factory=list, max_length=20)
+    identities: list[IdentityIn] = Field(default_factory=list, max_length=20,
+                                         description="Social handles (telegram, instagram, whatsapp).")
+    status: Status = "prospect"
+    rating: int = Field(default=0, ge=0, le=5)
+    source: str = Text100
+    owner_id: QueryId | None = None
+    notes: str = Field(default="", max_length=10000)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    segments: list[str] = Field(default_factory=list, max_length=50)
+    interests: list[str] = Field(default_factory=list, max_length=50)
+    custom: dict[str, Any] = Field(default_factory=dict)
+    organisations: list[OrganisationLinkIn] = Field(default_factory=list, max_length=20)
+    addresses: list[AddressIn] = Field(default_factory=list, max_length=20)
+    flags: list[FlagIn] = Field(default_factory=list, max_length=20)
+    allow_duplicates: bool = Field(
+        default=False, description="Create even when likely duplicates exist (otherwise 409 lists them)."
+    )
+
+
+class ContactUpdateIn(Schema):
+    version: int | None = Field(default=None, ge=1, le=2**31, description="Optimistic lock: 409 if stale.")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: Kind | None = None
+    status: Status | None = None
+    rating: int | None = Field(default=None, ge=0, le=5)
+    source: str | None = Field(default=None, max_length=100)
+    owner_id: QueryId | None = None
+    notes: str | None = Field(default=None, max_length=10000)
+    tags: list[str] | None = Field(default=None, max_length=50)
+    segments: list[str] | None = Field(default=None, max_length=50)
+    interests: list[str] | None = Field(default=None, max_length=50)
+    custom: dict[str, Any] | None = None
+    emails: list[str] | None = Field(default=None, max_length=20)
+    phones: list[str] | None = Field(default=None, max_length=20)
+
+
+class DuplicateCheckIn(Schema):
+    name: str = Field(default="", max_length=200)
+    emails: list[str] = Field(default_factory=list, max_length=20)
+    phones: list[str] = Field(default_factory=list, max_length=20)
+
+
+class DuplicateOut(Schema):
+    contact: ContactSummaryOut
+    reasons: list[str]
+    score: int
+
+
+class MergeIn(Schema):
+    duplicate_id: QueryId
+
+
+class IdentityAddIn(IdentityIn):
+    kind: IdentityKind
+
+
+class EventOut(Schema):
+    id: int
+    verb: str
+    summary: str
+    actor_id: int | None
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class CustomFieldOut(Schema):
+    key: str
+    label: str
+    kind: str
+    choices: list[Any]
+    required: bool
+    applies_to: str

@@ -1,0 +1,67 @@
+"""The periodic-job table and the lease that lets only one scheduler enqueue at a time.
+
+Each job is a django.tasks Task and an interval. Apps add their jobs to JOBS (SLA checks, mail polling, reminders).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.tasks import Task
+from django.utils import timezone
+
+from payvand.core.models import ScheduledRun, SchedulerLease
+
+LEASE_NAME = "scheduler"
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    task: Task  # type: ignore[type-arg]
+    every: dt.timedelta
+
+
+def jobs() -> list[Job]:
+    from payvand.contacts.tasks import import_files_purge
+    from payvand.core.tasks import sessions_purge
+
+    return [
+        Job("core.sessions_purge", sessions_purge, dt.timedelta(hours=6)),
+        Job("contacts.import_files_purge", import_files_purge, dt.timedelta(hours=1)),
+    ]
+
+
+def lease_acquire(*, holder: str, ttl: dt.timedelta) -> bool:
+    """Take or renew the lease; False when another live scheduler holds it. Safe under concurrency."""
+    now = timezone.now()
+    SchedulerLease.objects.get_or_create(name=LEASE_NAME)
+    taken = SchedulerLease.objects.filter(
+        Q(holder=holder) | Q(expires_at__isnull=True) | Q(expires_at__lt=now), name=LEASE_NAME
+    ).update(holder=holder, expires_at=now + ttl)
+    return taken == 1
+
+
+def lease_release(*, holder: str) -> None:
+    SchedulerLease.objects.filter(name=LEASE_NAME, holder=holder).update(holder="", expires_at=None)
+
+
+def enqueue_due(*, now: dt.datetime | None = None) -> list[str]:
+    """Enqueue every job whose interval has passed since its last run. Returns the names enqueued."""
+    now = now or timezone.now()
+    done = []
+    for job in jobs():
+        with transaction.atomic():
+            run, created = ScheduledRun.objects.select_for_update().get_or_create(
+                job=job.name, defaults={"last_run_at": now}
+            )
+            if not created and run.last_run_at + job.every > now:
+                continue
+            run.last_run_at = now
+            run.save(update_fields=["last_run_at"])
+            transaction.on_commit(job.task.enqueue)
+            done.append(job.name)
+    return done

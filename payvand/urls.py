@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from payvand.api import api
+
+urlpatterns = [
+    path("", include("payvand.core.urls")),
+    path("accounts/", include("payvand.accounts.urls")),
+    path("contacts/", include("payvand.contacts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
