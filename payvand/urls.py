@@ -3,11 +3,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from payvand.api import api
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("payvand.core.urls")),
     path("accounts/", include("payvand.accounts.urls")),
     path("contacts/", include("payvand.contacts.urls")),

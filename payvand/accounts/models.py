@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -46,7 +46,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Asia/Tehran")
     calendar = models.CharField(_("calendar"), max_length=16, choices=Calendar.choices, blank=True, default="")
     extension = models.CharField(_("phone extension"), max_length=32, blank=True)
-    skills = models.ManyToManyField("Skill", blank=True, related_name="users", verbose_name=_("skills"))
+    skills: models.ManyToManyField[Skill, Skill] = models.ManyToManyField("Skill", blank=True, related_name="users", verbose_name=_("skills"))
     is_staff = models.BooleanField(_("staff (admin site)"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
@@ -55,7 +55,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         verbose_name = _("user")

@@ -31,7 +31,7 @@ class OrganisationField(forms.CharField):
         kwargs.setdefault("widget", forms.TextInput(attrs={"list": "organisation-names", "autocomplete": "off"}))
         super().__init__(**kwargs)
 
-    def clean(self, value: Any) -> Contact | None:  # type: ignore[override]
+    def clean(self, value: Any) -> Contact | None:
         name = super().clean(value)
         if not name:
             return None

@@ -34,6 +34,7 @@ from payvand.contacts.models import Contact, Identity
 from payvand.contacts.normalize import phone_display
 from payvand.core.errors import Conflict, NotFound, PayvandError, PermissionDenied, ValidationFailed
 from payvand.core.forms import apply_errors
+from payvand.core.http import is_htmx
 from payvand.core.selectors import event_list_for_contact
 
 
@@ -63,16 +64,23 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         params["kind"] = ""
     if params["status"] not in ("", *Contact.Status.values):
         params["status"] = ""
-    flag = request.GET.get("flag", "")
+    raw_flag = request.GET.get("flag", "")
+    flag = int(raw_flag) if raw_flag.isdigit() and len(raw_flag) < 18 else None
+
+    def page_for(cursor: str) -> selectors.ContactPage:
+        return selectors.contact_list(
+            user=_user(request), q=params["q"], kind=params["kind"], status=params["status"], tag=params["tag"],
+            segment=params["segment"], flag=flag, cursor=cursor, limit=25,
+        )
+
     try:
-        page = selectors.contact_list(user=_user(request), flag=int(flag) if flag.isdigit() else None, limit=25,
-                                      **params)
+        page = page_for(params["cursor"])
     except ValidationFailed:
         params["cursor"] = ""
-        page = selectors.contact_list(user=_user(request), limit=25, **params)
+        page = page_for("")
     context = {"page": page, "params": params, "flag_types": selectors.flag_type_list(),
                "statuses": Contact.Status.choices, "kinds": Contact.Kind.choices}
-    template = "contacts/list.html#rows" if request.htmx else "contacts/list.html"
+    template = "contacts/list.html#rows" if is_htmx(request) else "contacts/list.html"
     return render(request, template, context)
 
 
@@ -161,7 +169,8 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
     phones = [(i, phone_display(i.value)) for i in identities if i.kind in (Identity.Kind.PHONE, Identity.Kind.WHATSAPP)]
     points = [
         {"lat": float(a.latitude), "lng": float(a.longitude), "label": str(a)}
-        for a in contact.addresses.all() if a.has_coordinates
+        for a in contact.addresses.all()
+        if a.latitude is not None and a.longitude is not None
     ]
     context = {
         "contact": contact,
@@ -240,8 +249,10 @@ def identity_remove(request: HttpRequest, contact_id: int, identity_id: int) -> 
 @ui_errors
 def address_add(request: HttpRequest, contact_id: int) -> HttpResponse:
     return _detail_action(request, contact_id, AddressForm, lambda c, d: services.contact_address_add(
-        contact=c, address=services.AddressIn(**{k: v or None if k in ("latitude", "longitude") else v
-                                                 for k, v in d.items()}), by=_user(request)), _("Address added."))
+        contact=c, address=services.AddressIn(
+            label=d["label"], street=d["street"], city=d["city"], region=d["region"], postcode=d["postcode"],
+            country=d["country"], latitude=d["latitude"] or None, longitude=d["longitude"] or None,
+        ), by=_user(request)), _("Address added."))
 
 
 @require_POST

@@ -21,7 +21,7 @@ LEASE_NAME = "scheduler"
 @dataclass(frozen=True)
 class Job:
     name: str
-    task: Task  # type: ignore[type-arg]
+    task: Task
     every: dt.timedelta
 
 

@@ -81,7 +81,7 @@ def search_filter[M: models.Model](qs: QuerySet[M], normalized_text: str, *, lim
             f"to_tsvector('simple', {table}.search_text) @@ to_tsquery('simple', %s)",  # noqa: S608
             [tsquery], output_field=BooleanField(),
         )
-        return qs.alias(_fts=match).filter(_fts=True)
+        return qs.alias(_fts=match).filter(_fts=True)  # type: ignore[return-value]
     if connection.vendor == "sqlite":
         expr = " ".join('"' + w.replace('"', '""') + '"*' for w in words)
         ids = RawSQL(
@@ -101,4 +101,4 @@ def similar_filter[M: models.Model](qs: QuerySet[M], normalized_text: str) -> Qu
         return qs.none()
     table = qs.model._meta.db_table
     match = RawSQL(f"%s <%% {table}.search_text", [normalized_text], output_field=BooleanField())  # noqa: S608
-    return qs.alias(_sim=match).filter(_sim=True)
+    return qs.alias(_sim=match).filter(_sim=True)  # type: ignore[return-value]

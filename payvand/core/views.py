@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from payvand.accounts.models import User
 from payvand.contacts import selectors as contact_selectors
 from payvand.core.errors import PermissionDenied
+from payvand.core.http import is_htmx
 
 
 def _user(request: HttpRequest) -> User:
@@ -36,5 +37,5 @@ def search(request: HttpRequest) -> HttpResponse:
         raise DjangoPermissionDenied(str(exc)) from exc
     if len(results) == 1 and request.GET.get("go") == "1":
         return redirect("contacts:detail", contact_id=results[0].pk)
-    template = "core/search.html#results" if request.htmx else "core/search.html"
+    template = "core/search.html#results" if is_htmx(request) else "core/search.html"
     return render(request, template, {"q": q, "results": results})
