@@ -2,13 +2,34 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from payvand.accounts.models import ApiToken, Skill, Team, TeamMembership, User
 
 
+class _LowerCaseEmail:
+    """Emails are stored lower-cased (as user_create does), so logins and the unique check ignore case."""
+
+    cleaned_data: dict[str, object]
+
+    def clean_email(self) -> str:
+        return str(self.cleaned_data["email"]).strip().lower()
+
+
+class UserAddForm(_LowerCaseEmail, AdminUserCreationForm):
+    pass
+
+
+class UserEditForm(_LowerCaseEmail, UserChangeForm):
+    pass
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserEditForm
+    add_form = UserAddForm
     ordering = ["email"]
     list_display = ["email", "full_name", "language", "is_staff", "is_active"]
     search_fields = ["email", "full_name"]
@@ -45,3 +66,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["user", "prefix", "token_hash", "created_at", "last_used_at"]
     search_fields = ["name", "user__email"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # tokens are made on the profile page or the API, where the secret is shown once

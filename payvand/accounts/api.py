@@ -17,8 +17,13 @@ def _user(request: HttpRequest) -> User:
 
 def _me(user: User) -> MeOut:
     return MeOut(
-        id=user.pk, email=user.email, full_name=user.full_name, language=user.language, time_zone=user.time_zone,
-        calendar=user.effective_calendar, roles=sorted(g.name for g in user.groups.all()),
+        id=user.pk,
+        email=user.email,
+        full_name=user.full_name,
+        language=user.language,
+        time_zone=user.time_zone,
+        calendar=user.effective_calendar,
+        roles=sorted(g.name for g in user.groups.all()),
         teams=sorted(user.memberships.values_list("team_id", flat=True)),
     )
 
@@ -36,8 +41,9 @@ def me_update(request: HttpRequest, payload: MeUpdateIn) -> MeOut:
 
 @router.get("/me/tokens", response={200: list[TokenOut], **ERRORS}, summary="My API tokens")
 def token_list(request: HttpRequest) -> list[TokenOut]:
-    return [TokenOut.model_validate(t, from_attributes=True)
-            for t in selectors.api_token_list_for_user(user=_user(request))]
+    return [
+        TokenOut.model_validate(t, from_attributes=True) for t in selectors.api_token_list_for_user(user=_user(request))
+    ]
 
 
 @router.post("/me/tokens", response={201: TokenCreateOut, **ERRORS}, summary="Create an API token (shown once)")
@@ -55,10 +61,18 @@ def token_revoke(request: HttpRequest, token_id: PathId) -> tuple[int, None]:
 
 def _team(team: Team) -> TeamOut:
     return TeamOut(
-        id=team.pk, name=team.name, description=team.description, lead_id=team.lead_id, capacity=team.capacity,
+        id=team.pk,
+        name=team.name,
+        description=team.description,
+        lead_id=team.lead_id,
+        capacity=team.capacity,
         capacity_per_member=team.capacity_per_member,
-        members=[TeamMemberOut(user_id=m.user_id, email=m.user.email, full_name=m.user.full_name,
-                               capacity=m.effective_capacity) for m in team.memberships.all()],
+        members=[
+            TeamMemberOut(
+                user_id=m.user_id, email=m.user.email, full_name=m.user.full_name, capacity=m.effective_capacity
+            )
+            for m in team.memberships.all()
+        ],
     )
 
 

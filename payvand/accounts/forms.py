@@ -12,11 +12,18 @@ from payvand.core.forms import BootstrapForm
 
 
 class LoginForm(AuthenticationForm):
-    username = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "dir": "ltr",
-                                                                                 "class": "form-control"}))
-    password = forms.CharField(label=_("Password"), strip=False,
-                               widget=forms.PasswordInput(attrs={"class": "form-control",
-                                                                 "autocomplete": "current-password"}))
+    username = forms.EmailField(
+        label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "dir": "ltr", "class": "form-control"})
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"class": "form-control", "autocomplete": "current-password"}),
+    )
+
+    def clean_username(self) -> str:
+        """Emails are stored lower-cased, so the login is case-insensitive."""
+        return str(self.cleaned_data["username"]).strip().lower()
 
 
 class PreferencesForm(BootstrapForm):
@@ -27,10 +34,15 @@ class PreferencesForm(BootstrapForm):
 
     @classmethod
     def initial_for(cls, user: User) -> dict[str, Any]:
-        return {"full_name": user.full_name, "language": user.language, "time_zone": user.time_zone,
-                "calendar": user.calendar}
+        return {
+            "full_name": user.full_name,
+            "language": user.language,
+            "time_zone": user.time_zone,
+            "calendar": user.calendar,
+        }
 
 
 class TokenCreateForm(BootstrapForm):
-    name = forms.CharField(label=_("Token name"), max_length=100,
-                           help_text=_("What will use it, e.g. “PBX connector”."))
+    name = forms.CharField(
+        label=_("Token name"), max_length=100, help_text=_("What will use it, e.g. “PBX connector”.")
+    )

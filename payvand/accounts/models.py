@@ -46,7 +46,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Asia/Tehran")
     calendar = models.CharField(_("calendar"), max_length=16, choices=Calendar.choices, blank=True, default="")
     extension = models.CharField(_("phone extension"), max_length=32, blank=True)
-    skills: models.ManyToManyField[Skill, Skill] = models.ManyToManyField("Skill", blank=True, related_name="users", verbose_name=_("skills"))
+    skills: models.ManyToManyField[Skill, Skill] = models.ManyToManyField(
+        "Skill", blank=True, related_name="users", verbose_name=_("skills")
+    )
     is_staff = models.BooleanField(_("staff (admin site)"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)

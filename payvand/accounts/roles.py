@@ -25,12 +25,19 @@ LABELS = {
 }
 
 _CONTACT_WORK = [
-    "contacts.view_contact", "contacts.add_contact", "contacts.change_contact",
-    "contacts.view_flagtype", "contacts.view_tag", "contacts.view_segment",
+    "contacts.view_contact",
+    "contacts.add_contact",
+    "contacts.change_contact",
+    "contacts.view_flagtype",
+    "contacts.view_tag",
+    "contacts.view_segment",
 ]
 _CONTACT_MANAGE = [
     *_CONTACT_WORK,
-    "contacts.delete_contact", "contacts.merge_contact", "contacts.import_contact", "contacts.export_contact",
+    "contacts.delete_contact",
+    "contacts.merge_contact",
+    "contacts.import_contact",
+    "contacts.export_contact",
 ]
 _TEAMS_VIEW = ["accounts.view_team", "accounts.view_skill", "accounts.view_user"]
 

@@ -7,14 +7,14 @@ import secrets
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from payvand.accounts import roles
 from payvand.accounts.models import ApiToken, Team, TeamMembership, User
-from payvand.core.errors import NotFound, ValidationFailed
+from payvand.core.errors import FieldError, NotFound, ValidationFailed
 from payvand.core.localization import CALENDARS
 from payvand.core.services import event_record
 
@@ -50,57 +50,75 @@ def user_create(
     is_staff: bool = False,
     is_superuser: bool = False,
 ) -> User:
+    from django.conf import settings
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    from django.core.validators import validate_email
+
     email = email.strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError as exc:
+        raise ValidationFailed.on("email", _("Enter a valid email address.")) from exc
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationFailed.on("language", _("Unknown language."))
+    groups = list(Group.objects.filter(name__in=role_names or []))
+    if len(groups) != len(set(role_names or [])):
+        raise ValidationFailed.on("role_names", _("Unknown role."))
     if User.objects.filter(email=email).exists():
         raise ValidationFailed.on("email", _("A user with this email already exists."))
-    user = User.objects.create_user(
-        email, password, full_name=full_name, language=language, is_staff=is_staff, is_superuser=is_superuser
-    )
-    if role_names:
-        user.groups.set(Group.objects.filter(name__in=role_names))
+    try:
+        with transaction.atomic():  # a concurrent sign-up with the same email loses here, not with a 500
+            user = User.objects.create_user(
+                email, password, full_name=full_name, language=language, is_staff=is_staff, is_superuser=is_superuser
+            )
+    except IntegrityError as exc:
+        raise ValidationFailed.on("email", _("A user with this email already exists.")) from exc
+    if groups:
+        user.groups.set(groups)
     return user
 
 
 def user_update_preferences(
-    *, user: User, language: str | None = None, time_zone: str | None = None, calendar: str | None = None,
+    *,
+    user: User,
+    language: str | None = None,
+    time_zone: str | None = None,
+    calendar: str | None = None,
     full_name: str | None = None,
 ) -> User:
     from django.conf import settings
 
     from payvand.accounts.models import TIME_ZONE_CHOICES
 
-    errors = []
-    fields: list[str] = []
+    # Validate everything first, so a bad value leaves the user (in the database and in memory) untouched.
+    errors: list[FieldError] = []
+    changes: dict[str, str] = {}
     if language is not None:
         if language not in dict(settings.LANGUAGES):
-            errors.append(("language", _("Unknown language.")))
+            errors.append(FieldError("language", _("Unknown language.")))
         else:
-            user.language = language
-            fields.append("language")
+            changes["language"] = language
     if time_zone is not None:
         if time_zone not in dict(TIME_ZONE_CHOICES):
-            errors.append(("time_zone", _("Unknown time zone.")))
+            errors.append(FieldError("time_zone", _("Unknown time zone.")))
         else:
-            user.time_zone = time_zone
-            fields.append("time_zone")
+            changes["time_zone"] = time_zone
     if calendar is not None:
         if calendar not in ("", *CALENDARS):
-            errors.append(("calendar", _("Unknown calendar.")))
+            errors.append(FieldError("calendar", _("Unknown calendar.")))
         else:
-            user.calendar = calendar
-            fields.append("calendar")
+            changes["calendar"] = calendar
     if full_name is not None:
-        if len(full_name) > 200:
-            errors.append(("full_name", _("At most 200 characters.")))
+        if len(full_name.strip()) > 200:
+            errors.append(FieldError("full_name", _("At most 200 characters.")))
         else:
-            user.full_name = full_name.strip()
-            fields.append("full_name")
+            changes["full_name"] = full_name.strip()
     if errors:
-        from payvand.core.errors import FieldError
-
-        raise ValidationFailed(detail=_("Some fields are not valid."), errors=[FieldError(f, m) for f, m in errors])
-    if fields:
-        user.save(update_fields=fields)
+        raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
+    for name, value in changes.items():
+        setattr(user, name, value)
+    if changes:
+        user.save(update_fields=list(changes))
     return user
 
 

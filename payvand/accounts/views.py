@@ -82,12 +82,18 @@ def profile(request: HttpRequest) -> HttpResponse:
                 apply_errors(token_form, exc)
             else:
                 token_form = TokenCreateForm()
-    return render(request, "accounts/profile.html", {
-        "pref_form": pref_form, "token_form": token_form, "new_token": new_token,
-        "tokens": selectors.api_token_list_for_user(user=user),
-        "roles": [g.name for g in user.groups.all()],
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "pref_form": pref_form,
+            "token_form": token_form,
+            "new_token": new_token,
+            "tokens": selectors.api_token_list_for_user(user=user),
+            "roles": [g.name for g in user.groups.all()],
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @require_POST
