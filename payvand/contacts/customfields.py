@@ -12,13 +12,11 @@ from payvand.core.errors import FieldError
 from payvand.core.localization import parse_date, to_ascii_digits
 
 
-def clean_custom_values(*, kind: str, values: dict[str, Any], partial: bool = False) -> tuple[dict[str, Any],
-                                                                                            list[FieldError]]:
+def clean_custom_values(
+    *, kind: str, values: dict[str, Any], partial: bool = False
+) -> tuple[dict[str, Any], list[FieldError]]:
     """Validate and coerce custom field values. Returns (clean values, errors)."""
-    fields = {
-        f.key: f for f in CustomField.objects.all()
-        if f.applies_to in (CustomField.AppliesTo.ALL, kind)
-    }
+    fields = {f.key: f for f in CustomField.objects.all() if f.applies_to in (CustomField.AppliesTo.ALL, kind)}
     clean: dict[str, Any] = {}
     errors: list[FieldError] = []
     if not isinstance(values, dict):
@@ -41,6 +39,8 @@ def clean_custom_values(*, kind: str, values: dict[str, Any], partial: bool = Fa
 
 def _coerce(field: CustomField, raw: Any) -> Any:
     kind = field.kind
+    if isinstance(raw, dict | list | tuple | set):
+        raise ValueError(_("Enter a single value."))
     if kind == CustomField.Kind.TEXT:
         text = str(raw).strip()
         if len(text) > 1000:
@@ -50,11 +50,15 @@ def _coerce(field: CustomField, raw: Any) -> Any:
         if isinstance(raw, bool):
             raise ValueError(_("Enter a number."))
         try:
-            number = Decimal(to_ascii_digits(str(raw)).strip().replace("٫", ".").replace(",", ""))
+            text = to_ascii_digits(str(raw)).strip().replace("٫", ".")
+            number = Decimal(text.replace(",", "").replace("٬", ""))
         except InvalidOperation as exc:
             raise ValueError(_("Enter a number.")) from exc
         if not number.is_finite():
             raise ValueError(_("Enter a number."))
+        # Bounded before int(): 1e999999999 would otherwise build a billion-digit integer.
+        if number and number.adjusted() >= 15:
+            raise ValueError(_("The number is too large."))
         return int(number) if number == number.to_integral_value() else float(number)
     if kind == CustomField.Kind.DATE:
         try:
@@ -68,7 +72,7 @@ def _coerce(field: CustomField, raw: Any) -> Any:
     if kind == CustomField.Kind.BOOLEAN:
         if isinstance(raw, bool):
             return raw
-        text = str(raw).strip().lower()
+        text = to_ascii_digits(str(raw)).strip().lower()
         if text in {"1", "true", "yes", "on", "بله", "igen"}:
             return True
         if text in {"0", "false", "no", "off", "خیر", "nem"}:

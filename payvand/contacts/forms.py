@@ -45,25 +45,37 @@ class ContactForm(BootstrapForm):
     kind = forms.ChoiceField(label=_("Kind"), choices=Contact.Kind.choices, initial=Contact.Kind.PERSON)
     name = forms.CharField(label=_("Name"), max_length=200)
     phones = forms.CharField(
-        label=_("Phone numbers"), required=False, widget=forms.Textarea(attrs={"rows": 2, "dir": "ltr"}),
+        label=_("Phone numbers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "dir": "ltr"}),
         help_text=_("One per line. Any format: 0912 123 4567, +36 30 123 4567, ۰۹۱۲…"),
     )
     emails = forms.CharField(
-        label=_("Email addresses"), required=False, widget=forms.Textarea(attrs={"rows": 2, "dir": "ltr"}),
+        label=_("Email addresses"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "dir": "ltr"}),
         help_text=_("One per line."),
     )
-    telegram = forms.CharField(label=_("Telegram"), required=False, max_length=64,
-                               widget=forms.TextInput(attrs={"dir": "ltr"}))
-    whatsapp = forms.CharField(label=_("WhatsApp"), required=False, max_length=32,
-                               widget=forms.TextInput(attrs={"dir": "ltr"}))
-    instagram = forms.CharField(label=_("Instagram"), required=False, max_length=64,
-                                widget=forms.TextInput(attrs={"dir": "ltr"}))
+    telegram = forms.CharField(
+        label=_("Telegram"), required=False, max_length=64, widget=forms.TextInput(attrs={"dir": "ltr"})
+    )
+    whatsapp = forms.CharField(
+        label=_("WhatsApp"), required=False, max_length=32, widget=forms.TextInput(attrs={"dir": "ltr"})
+    )
+    instagram = forms.CharField(
+        label=_("Instagram"), required=False, max_length=64, widget=forms.TextInput(attrs={"dir": "ltr"})
+    )
     status = forms.ChoiceField(label=_("Status"), choices=Contact.Status.choices, initial=Contact.Status.PROSPECT)
-    rating = forms.TypedChoiceField(label=_("Rating"), coerce=int, initial=0,
-                                    choices=[(i, "★" * i or "–") for i in range(6)])
+    rating = forms.TypedChoiceField(
+        label=_("Rating"), coerce=int, initial=0, choices=[(i, "★" * i or "–") for i in range(6)]
+    )
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.filter(is_active=True), required=False)
-    source = forms.CharField(label=_("Source"), max_length=100, required=False,
-                             help_text=_("Where the contact came from: web form, fair, referral…"))
+    source = forms.CharField(
+        label=_("Source"),
+        max_length=100,
+        required=False,
+        help_text=_("Where the contact came from: web form, fair, referral…"),
+    )
     tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Separated by commas."))
     segments = forms.CharField(label=_("Groups"), required=False, help_text=_("Separated by commas."))
     interests = forms.CharField(label=_("Interests"), required=False, help_text=_("Separated by commas."))
@@ -101,14 +113,22 @@ class ContactCreateForm(ContactForm):
     street = forms.CharField(label=_("Street"), required=False, max_length=255)
     city = forms.CharField(label=_("City"), required=False, max_length=100)
     postcode = forms.CharField(label=_("Postcode"), required=False, max_length=20)
-    country = forms.CharField(label=_("Country code"), required=False, max_length=2,
-                              widget=forms.TextInput(attrs={"dir": "ltr", "placeholder": "IR"}))
-    latitude = forms.CharField(label=_("Latitude"), required=False, max_length=20,
-                               widget=forms.TextInput(attrs={"dir": "ltr"}))
-    longitude = forms.CharField(label=_("Longitude"), required=False, max_length=20,
-                                widget=forms.TextInput(attrs={"dir": "ltr"}))
+    country = forms.CharField(
+        label=_("Country code"),
+        required=False,
+        max_length=2,
+        widget=forms.TextInput(attrs={"dir": "ltr", "placeholder": "IR"}),
+    )
+    latitude = forms.CharField(
+        label=_("Latitude"), required=False, max_length=20, widget=forms.TextInput(attrs={"dir": "ltr"})
+    )
+    longitude = forms.CharField(
+        label=_("Longitude"), required=False, max_length=20, widget=forms.TextInput(attrs={"dir": "ltr"})
+    )
     flags = forms.ModelMultipleChoiceField(
-        label=_("Flags"), required=False, queryset=FlagType.objects.filter(is_active=True),
+        label=_("Flags"),
+        required=False,
+        queryset=FlagType.objects.filter(is_active=True),
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -128,6 +148,24 @@ class ContactEditForm(ContactForm):
         super().__init__(*args, **kwargs)
         del self.fields["allow_duplicates"]
 
+    @staticmethod
+    def field_for(error_field: str) -> str | None:
+        if error_field == "version":
+            return None  # a hidden field: its error goes to the top of the form, where it is seen
+        return ContactForm.field_for(error_field)
+
+    @classmethod
+    def hidden_handles(cls, contact: Contact) -> list[tuple[str, str]]:
+        """The handles the form does not show (it shows the first of each kind), so that saving keeps them."""
+        shown: set[str] = set()
+        hidden = []
+        for identity in contact.identities.all():  # in the order initial_for() picks the first one
+            if identity.kind in cls.identity_fields:
+                if identity.kind in shown:
+                    hidden.append((identity.kind, identity.value))
+                shown.add(identity.kind)
+        return hidden
+
     @classmethod
     def initial_for(cls, contact: Contact) -> dict[str, Any]:
         ids = list(contact.identities.all())
@@ -136,11 +174,18 @@ class ContactEditForm(ContactForm):
             return next((i.value for i in ids if i.kind == kind), "")
 
         initial: dict[str, Any] = {
-            "kind": contact.kind, "name": contact.name, "status": contact.status, "rating": contact.rating,
-            "owner": contact.owner_id, "source": contact.source, "notes": contact.notes, "version": contact.version,
+            "kind": contact.kind,
+            "name": contact.name,
+            "status": contact.status,
+            "rating": contact.rating,
+            "owner": contact.owner_id,
+            "source": contact.source,
+            "notes": contact.notes,
+            "version": contact.version,
             "phones": "\n".join(i.value for i in ids if i.kind == "phone"),
             "emails": "\n".join(i.value for i in ids if i.kind == "email"),
-            "telegram": first(Identity.Kind.TELEGRAM), "whatsapp": first(Identity.Kind.WHATSAPP),
+            "telegram": first(Identity.Kind.TELEGRAM),
+            "whatsapp": first(Identity.Kind.WHATSAPP),
             "instagram": first(Identity.Kind.INSTAGRAM),
             "tags": ", ".join(t.name for t in contact.tags.all()),
             "segments": ", ".join(s.name for s in contact.segments.all()),
@@ -159,8 +204,11 @@ def _custom_form_field(cf: CustomField) -> forms.Field:
         return forms.NullBooleanField(**common)
     if cf.kind == CustomField.Kind.DATE:
         example = format_date_short(datetime.date(2025, 3, 21))
-        return forms.CharField(widget=forms.TextInput(attrs={"dir": "ltr", "placeholder": example}),
-                               help_text=_("Jalali (1404/01/01) or Gregorian (2025-03-21)."), **common)
+        return forms.CharField(
+            widget=forms.TextInput(attrs={"dir": "ltr", "placeholder": example}),
+            help_text=_("Jalali (1404/01/01) or Gregorian (2025-03-21)."),
+            **common,
+        )
     if cf.kind == CustomField.Kind.NUMBER:
         return forms.CharField(widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "decimal"}), **common)
     return forms.CharField(max_length=1000, **common)
@@ -195,3 +243,54 @@ class AffiliationForm(BootstrapForm):
 
 class MergeForm(BootstrapForm):
     duplicate_id = forms.IntegerField(label=_("Contact to merge into this one"), min_value=1, max_value=2**63 - 1)
+
+
+# ---------------------------------------------------------------------------------------------- import
+
+
+class ImportUploadForm(BootstrapForm):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_(
+            "CSV, Excel workbook (.xlsx) or vCard (.vcf). The first row of a CSV file or workbook holds the "
+            "column names."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx,.vcf,.vcard"}),
+    )
+    skip_duplicates = forms.BooleanField(
+        label=_("Skip rows that match an existing email, phone or handle"), required=False, initial=True
+    )
+    source = forms.CharField(
+        label=_("Source"),
+        required=False,
+        max_length=100,
+        help_text=_("Given to every imported contact that has no source of its own, such as “Book fair 2025”."),
+    )
+
+
+class ImportMappingForm(BootstrapForm):
+    """One choice per column of the file: the field it is imported into, or nothing."""
+
+    def __init__(
+        self, *args: Any, headers: list[str], targets: list[tuple[str, str]], columns: list[str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.headers = headers
+        choices = [("", _("— ignore —")), *targets]
+        for index, header in enumerate(headers):
+            self.fields[f"col_{index}"] = forms.ChoiceField(
+                label=header or _("Column %(n)s") % {"n": index + 1},
+                choices=choices,
+                required=False,
+                initial=columns[index] if index < len(columns) else "",
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+            )
+        self.style_fields()
+
+    def mapping(self) -> list[str]:
+        return [self.cleaned_data.get(f"col_{index}") or "" for index in range(len(self.headers))]
+
+    @staticmethod
+    def field_for(error_field: str) -> str | None:
+        head, _sep, rest = error_field.partition(".")
+        return f"col_{rest}" if head == "mapping" and rest.isdigit() else None

@@ -59,7 +59,9 @@ class FlagType(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)
     colour = models.CharField(
-        _("colour"), max_length=7, default="#dc3545",
+        _("colour"),
+        max_length=7,
+        default="#dc3545",
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #dc3545."))],
     )
     icon = models.CharField(_("icon"), max_length=40, default="flag-fill", help_text=_("A Bootstrap Icons name."))
@@ -121,7 +123,11 @@ class Contact(TimeStampedModel):
     rating = models.PositiveSmallIntegerField(_("rating"), default=0, validators=[MaxValueValidator(5)])
     source = models.CharField(_("source"), max_length=100, blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_contacts",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_contacts",
         verbose_name=_("owner"),
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="contacts", verbose_name=_("tags"))
@@ -195,9 +201,7 @@ class Affiliation(models.Model):
     is_primary = models.BooleanField(_("primary"), default=False)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["person", "organisation"], name="contacts_affiliation_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["person", "organisation"], name="contacts_affiliation_unique")]
         verbose_name = _("affiliation")
         verbose_name_plural = _("affiliations")
 
@@ -233,8 +237,9 @@ class ContactFlag(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="flags")
     flag_type = models.ForeignKey(FlagType, on_delete=models.PROTECT, related_name="+", verbose_name=_("flag"))
     note = models.CharField(_("note"), max_length=255, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

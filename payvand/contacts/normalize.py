@@ -30,14 +30,26 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
     default = (region or settings.PHONE_DEFAULT_REGION).upper()
     regions = [default, *(r for r in FALLBACK_REGIONS if r != default)]
     first_possible: phonenumbers.PhoneNumber | None = None
+    international = (
+        phonenumbers.CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN,
+        phonenumbers.CountryCodeSource.FROM_NUMBER_WITH_IDD,
+    )
     for reg in regions:
         try:
-            number = phonenumbers.parse(text, reg)
+            number = phonenumbers.parse(text, reg, keep_raw_input=True)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        if first_possible is None and phonenumbers.is_possible_number(number):
+        # A number written with its country code (+44 7700 900123, 0036…) may be merely possible: new ranges and
+        # drama numbers are not in the metadata yet. A national number must be valid somewhere, or "123" and "0912"
+        # would become phone numbers in some fallback region.
+        if (
+            first_possible is None
+            and number.country_code_source in international
+            and len(str(number.national_number)) >= 7
+            and phonenumbers.is_possible_number_with_reason(number) == phonenumbers.ValidationResult.IS_POSSIBLE
+        ):
             first_possible = number
         if text.startswith("+"):
             break  # an international number means the same in every region
@@ -106,6 +118,8 @@ def normalize_text(text: str) -> str:
     text = text.replace("\u200c", " ").replace("\u200d", "")
     text = to_ascii_digits(text).casefold()
     text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    # Stripping the hamza of ئ leaves an Arabic ي: fold the letter forms once more.
+    text = text.translate(_ARABIC_TO_PERSIAN)
     return re.sub(r"\s+", " ", text).strip()
 
 

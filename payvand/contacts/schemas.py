@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from payvand.core.schemas import QueryId
 
@@ -13,6 +13,19 @@ Kind = Literal["person", "organisation"]
 Status = Literal["prospect", "customer", "former"]
 IdentityKind = Literal["email", "phone", "telegram", "whatsapp", "instagram"]
 Text100 = Field(default="", max_length=100)
+
+
+class BodyIn(Schema):
+    """A request body: a JSON object. (ninja's Schema reads any value by attribute, so `[1, 2]` would otherwise pass
+    as an object with every field left at its default.)"""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _object_only(cls, data: Any) -> Any:
+        raw = getattr(data, "_obj", data)  # ninja hands validators its DjangoGetter wrapper
+        if not isinstance(raw, dict):
+            raise ValueError("Send a JSON object.")
+        return data
 
 
 class IdentityOut(Schema):
@@ -107,13 +120,13 @@ class ContactPageOut(Schema):
     total: int | None
 
 
-class IdentityIn(Schema):
+class IdentityIn(BodyIn):
     kind: IdentityKind
     value: str = Field(max_length=254)
     label: str = Field(default="", max_length=40)
 
 
-class AddressIn(Schema):
+class AddressIn(BodyIn):
     label: str = Field(default="", max_length=40)
     street: str = Field(default="", max_length=255)
     city: str = Field(default="", max_length=100)
@@ -124,23 +137,24 @@ class AddressIn(Schema):
     longitude: Decimal | None = Field(default=None, ge=-180, le=180, max_digits=9, decimal_places=6)
 
 
-class OrganisationLinkIn(Schema):
+class OrganisationLinkIn(BodyIn):
     organisation_id: QueryId
     role: str = Field(default="", max_length=100)
 
 
-class FlagIn(Schema):
+class FlagIn(BodyIn):
     flag_type_id: QueryId
     note: str = Field(default="", max_length=255)
 
 
-class ContactCreateIn(Schema):
+class ContactCreateIn(BodyIn):
     name: str = Field(min_length=1, max_length=200)
     kind: Kind = "person"
     emails: list[str] = Field(default_factory=list, max_length=20)
     phones: list[str] = Field(default_factory=list, max_length=20)
-    identities: list[IdentityIn] = Field(default_factory=list, max_length=20,
-                                         description="Social handles (telegram, instagram, whatsapp).")
+    identities: list[IdentityIn] = Field(
+        default_factory=list, max_length=20, description="Social handles (telegram, instagram, whatsapp)."
+    )
     status: Status = "prospect"
     rating: int = Field(default=0, ge=0, le=5)
     source: str = Text100
@@ -158,7 +172,7 @@ class ContactCreateIn(Schema):
     )
 
 
-class ContactUpdateIn(Schema):
+class ContactUpdateIn(BodyIn):
     version: int | None = Field(default=None, ge=1, le=2**31, description="Optimistic lock: 409 if stale.")
     name: str | None = Field(default=None, min_length=1, max_length=200)
     kind: Kind | None = None
@@ -175,7 +189,7 @@ class ContactUpdateIn(Schema):
     phones: list[str] | None = Field(default=None, max_length=20)
 
 
-class DuplicateCheckIn(Schema):
+class DuplicateCheckIn(BodyIn):
     name: str = Field(default="", max_length=200)
     emails: list[str] = Field(default_factory=list, max_length=20)
     phones: list[str] = Field(default_factory=list, max_length=20)
@@ -187,7 +201,7 @@ class DuplicateOut(Schema):
     score: int
 
 
-class MergeIn(Schema):
+class MergeIn(BodyIn):
     duplicate_id: QueryId
 
 
@@ -211,3 +225,51 @@ class CustomFieldOut(Schema):
     choices: list[Any]
     required: bool
     applies_to: str
+
+
+# ---------------------------------------------------------------------------------------------- import and export
+
+
+class ImportErrorOut(Schema):
+    row: int
+    field: str | None
+    message: str
+
+
+class ImportColumnOut(Schema):
+    index: int
+    header: str
+    target: str = Field(description="The field this column is imported into; empty when it is ignored.")
+
+
+class ImportJobOut(Schema):
+    id: int
+    status: str = Field(description="pending, running, done or failed.")
+    format: str
+    original_name: str
+    skip_duplicates: bool
+    source: str
+    started: bool = Field(description="False while the upload waits for its column mapping.")
+    columns: list[ImportColumnOut]
+    total_rows: int
+    processed_rows: int
+    percent: int
+    created_count: int
+    skipped_count: int = Field(description="Rows skipped because they match an existing email, phone or handle.")
+    error_count: int = Field(description="Rows rejected; `errors` lists why (the first 1,000 errors).")
+    errors: list[ImportErrorOut]
+    failure: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class ExportParams(Schema):
+    format: Literal["csv", "xlsx", "vcf"] = "csv"
+    version: Literal["3.0", "4.0"] = Field(default="3.0", description="vCard version (format=vcf).")
+    q: str = Field(default="", max_length=200)
+    kind: Literal["", "person", "organisation"] = ""
+    status: Literal["", "prospect", "customer", "former"] = ""
+    tag: str = Field(default="", max_length=64)
+    segment: str = Field(default="", max_length=100)
+    flag: QueryId | None = None
+    owner: QueryId | None = None

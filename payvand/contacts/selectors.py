@@ -4,17 +4,34 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import batched
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from payvand.accounts.models import User
-from payvand.contacts.models import Affiliation, Contact, ContactFlag, FlagType, Identity, ImportJob
+from payvand.contacts import exchange
+from payvand.contacts.models import (
+    Address,
+    Affiliation,
+    Contact,
+    ContactFlag,
+    CustomField,
+    FlagType,
+    Identity,
+    ImportJob,
+)
 from payvand.contacts.normalize import looks_like_phone, normalize_email, normalize_phone, normalize_text
 from payvand.core import search
 from payvand.core.errors import NotFound, PermissionDenied, ValidationFailed
+from payvand.core.localization import to_ascii_digits
+
+_PHONE_PREFIX = re.compile(r"\+?[\d\s\-().]+")
 
 CONTACT_PERMS = {
     "view": "contacts.view_contact",
@@ -51,8 +68,10 @@ def with_detail_relations(qs: QuerySet[Contact]) -> QuerySet[Contact]:
         "segments",
         "interests",
         "addresses",
-        Prefetch("affiliations", queryset=Affiliation.objects.select_related("organisation").order_by(
-            "-is_primary", "organisation__name")),
+        Prefetch(
+            "affiliations",
+            queryset=Affiliation.objects.select_related("organisation").order_by("-is_primary", "organisation__name"),
+        ),
         Prefetch("members", queryset=Affiliation.objects.select_related("person").order_by("person__name")),
     )
 
@@ -82,7 +101,10 @@ def _encode_cursor(contact: Contact) -> str:
 def _decode_cursor(cursor: str) -> tuple[str, int]:
     try:
         name, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("\x00")
-        return name, int(pk)
+        number = int(pk)
+        if not 0 < number < 2**63:  # a forged id would overflow the database's integer
+            raise ValueError(pk)
+        return name, number
     except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
         raise ValidationFailed.on("cursor", _("The cursor is not valid.")) from exc
 
@@ -113,6 +135,8 @@ def contact_list(
         qs = qs.filter(tags__name=tag)
     if segment:
         qs = qs.filter(segments__name=segment)
+    if "\x00" in tag + segment:  # no stored name holds a NUL, and PostgreSQL refuses one even in a query
+        qs = qs.none()
     if flag:
         qs = qs.filter(flags__flag_type_id=flag)
     if owner:
@@ -129,7 +153,7 @@ def contact_list(
 def contact_search_ids(*, text: str, limit: int = 20) -> list[int]:
     """Ids of contacts matching a name, organisation, email or phone, best matches first."""
     text = text.strip()
-    if not text:
+    if not text or "\x00" in text:  # nothing stored holds a NUL, and PostgreSQL refuses one even in a query
         return []
     ids: list[int] = []
     if looks_like_phone(text):
@@ -139,8 +163,9 @@ def contact_search_ids(*, text: str, limit: int = 20) -> list[int]:
             e164 = ""
         if e164:
             ids.extend(
-                Identity.objects.filter(kind__in=("phone", "whatsapp"), value=e164)
-                .values_list("contact_id", flat=True)[:limit]
+                Identity.objects.filter(kind__in=("phone", "whatsapp"), value=e164).values_list(
+                    "contact_id", flat=True
+                )[:limit]
             )
     if "@" in text:
         try:
@@ -150,13 +175,23 @@ def contact_search_ids(*, text: str, limit: int = 20) -> list[int]:
         if email:
             ids.extend(Identity.objects.filter(kind="email", value=email).values_list("contact_id", flat=True)[:limit])
     normalized = normalize_text(text)
+    digits = to_ascii_digits(text)
+    if _PHONE_PREFIX.fullmatch(digits.strip()) and sum(ch.isdigit() for ch in digits) >= 3:
+        # A phone number being typed (+36 30 12, 0912 12): one prefix of the digits as stored in search_text.
+        normalized = re.sub(r"\D", "", digits)
+        normalized = normalized[2:] if digits.lstrip("( ").startswith("00") else normalized
     if len(ids) < limit:
         found = search.search_filter(Contact.objects.all(), normalized, limit=limit * 5)
-        ids.extend(found.order_by("name", "pk").values_list("pk", flat=True)[: limit * 2])
-    if not ids:
-        ids.extend(
-            search.similar_filter(Contact.objects.all(), normalized).values_list("pk", flat=True)[:limit]
+        # Contacts whose own name matches come before those found by their organisation, email or phone.
+        rank = Case(
+            When(search_text__startswith=normalized, then=Value(0)),
+            When(name__icontains=text, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
         )
+        ids.extend(found.alias(_rank=rank).order_by("_rank", "name", "pk").values_list("pk", flat=True)[: limit * 2])
+    if not ids:
+        ids.extend(search.similar_filter(Contact.objects.all(), normalized).values_list("pk", flat=True)[:limit])
     return list(dict.fromkeys(ids))[:limit]
 
 
@@ -228,3 +263,197 @@ def contact_recent(*, user: User, limit: int = 10, owner: User | None = None) ->
     if owner is not None:
         qs = qs.filter(owner=owner)
     return list(with_list_relations(qs.order_by("-updated_at", "-pk"))[:limit])
+
+
+# ---------------------------------------------------------------------------------------------- import and export
+# ---- import and export
+
+
+def import_job_list_for_user(*, user: User, limit: int = 10) -> list[ImportJob]:
+    """The user's most recent imports."""
+    contact_require_perm(user=user, action="import")
+    return list(ImportJob.objects.filter(created_by=user).order_by("-created_at", "-pk")[:limit])
+
+
+def import_job_awaiting_mapping(job: ImportJob) -> bool:
+    """An uploaded file whose column mapping has not been confirmed yet."""
+    return job.status == ImportJob.Status.PENDING and not job.mapping.get("started")
+
+
+def import_targets() -> list[tuple[str, str]]:
+    """(target, label) of every field a column can be mapped to, custom fields included."""
+    return exchange.import_targets(list(CustomField.objects.values_list("key", "label")))
+
+
+@dataclass
+class ImportPreviewRow:
+    number: int
+    cells: list[str]
+    problem: str = ""  # why the row cannot be read at all (a broken vCard)
+
+
+@dataclass
+class ImportPreview:
+    headers: list[str]
+    columns: list[str]
+    rows: list[ImportPreviewRow]
+    problem: str = ""
+
+
+def import_job_preview(*, job: ImportJob, limit: int = 10) -> ImportPreview:
+    """The first rows of the job's file with the current column mapping."""
+    headers: list[str] = list(job.mapping.get("headers", []))
+    columns: list[str] = list(job.mapping.get("columns", []))
+    columns += [""] * (len(headers) - len(columns))
+    if not job.file:
+        return ImportPreview(headers, columns, [], _("The uploaded file is no longer kept."))
+    try:
+        with job.file.open("rb") as fh:
+            headers, rows = exchange.read_preview(fh, job.format, limit=limit)
+    except (exchange.FileProblem, OSError) as exc:
+        return ImportPreview(headers, columns, [], str(exc))
+    return ImportPreview(
+        headers,
+        columns,
+        [
+            ImportPreviewRow(n, [], c.message) if isinstance(c, exchange.BadRow) else ImportPreviewRow(n, c)
+            for n, c in rows
+        ],
+    )
+
+
+def contact_filter(
+    qs: QuerySet[Contact],
+    *,
+    q: str = "",
+    kind: str = "",
+    status: str = "",
+    tag: str = "",
+    segment: str = "",
+    flag: int | None = None,
+    owner: int | None = None,
+) -> QuerySet[Contact]:
+    """The contact list's filters (the export applies the same ones)."""
+    if q.strip():
+        qs = qs.filter(pk__in=contact_search_ids(text=q, limit=1000))
+    if kind:
+        qs = qs.filter(kind=kind)
+    if status:
+        qs = qs.filter(status=status)
+    if tag:
+        qs = qs.filter(tags__name=tag)
+    if segment:
+        qs = qs.filter(segments__name=segment)
+    if "\x00" in tag + segment:  # no stored name holds a NUL, and PostgreSQL refuses one even in a query
+        qs = qs.none()
+    if flag:
+        qs = qs.filter(flags__flag_type_id=flag)
+    if owner:
+        qs = qs.filter(owner_id=owner)
+    return qs
+
+
+def contact_export_queryset(*, user: User, **filters: Any) -> QuerySet[Contact]:
+    """The contacts to export, in the list's order. Raises PermissionDenied without the export permission."""
+    contact_require_perm(user=user, action="export")
+    return contact_filter(contact_queryset_for_user(user=user), **filters).order_by("name", "pk")
+
+
+def contact_export_records(qs: QuerySet[Contact], *, chunk_size: int = 2000) -> Iterator[exchange.ExportRecord]:
+    """The contacts of `qs` with their identities, attributes, primary organisation and first address, read chunk
+    by chunk with one query per relation and chunk, so that memory stays flat and the cost stays low."""
+    columns = (
+        "pk",
+        "name",
+        "kind",
+        "status",
+        "rating",
+        "source",
+        "owner__email",
+        "notes",
+        "custom",
+        "created_at",
+        "updated_at",
+    )
+    for chunk in batched(qs.values_list(*columns).iterator(chunk_size=chunk_size), chunk_size):
+        records = {
+            row[0]: exchange.ExportRecord(
+                id=row[0],
+                name=row[1],
+                kind=row[2],
+                status=row[3],
+                rating=row[4],
+                source=row[5],
+                owner=row[6] or "",
+                notes=row[7],
+                custom=row[8] or {},
+                created_at=row[9],
+                updated_at=row[10],
+            )
+            for row in chunk
+        }
+        ids = list(records)
+        for contact_id, kind, value in (
+            Identity.objects.filter(contact_id__in=ids)
+            .order_by("contact_id", "kind", "-is_primary", "id")
+            .values_list("contact_id", "kind", "value")
+        ):
+            records[contact_id].identities.append((kind, value))
+        for relation in ("tags", "segments", "interests"):
+            through = getattr(Contact, relation).through
+            target = getattr(Contact, relation).field.m2m_reverse_field_name()
+            for contact_id, name in (
+                through.objects.filter(contact_id__in=ids)
+                .order_by(f"{target}__name")
+                .values_list("contact_id", f"{target}__name")
+            ):
+                getattr(records[contact_id], relation).append(name)
+        for person_id, organisation, role in (
+            Affiliation.objects.filter(person_id__in=ids)
+            .order_by("person_id", "-is_primary", "organisation__name", "id")
+            .values_list("person_id", "organisation__name", "role")
+        ):
+            if not records[person_id].organisation:
+                records[person_id].organisation, records[person_id].role = organisation, role
+        for address in Address.objects.filter(contact_id__in=ids).order_by("contact_id", "id"):
+            if records[address.contact_id].address is None:
+                records[address.contact_id].address = exchange.ExportAddress(
+                    street=address.street,
+                    city=address.city,
+                    region=address.region,
+                    postcode=address.postcode,
+                    country=address.country,
+                    latitude=address.latitude,
+                    longitude=address.longitude,
+                )
+        yield from records.values()
+
+
+@dataclass
+class ExportFile:
+    filename: str
+    content_type: str
+    chunks: Iterator[bytes]
+
+
+EXPORT_CHUNK_SIZE = 2000
+
+
+def contact_export_file(*, user: User, fmt: str, version: str = "3.0", **filters: Any) -> ExportFile:
+    """The matching contacts as CSV, XLSX or vCard, produced lazily chunk by chunk so that memory stays flat.
+    Raises PermissionDenied without the export permission, ValidationFailed for an unknown format."""
+    if fmt not in exchange.CONTENT_TYPES:
+        raise ValidationFailed.on("format", _("Choose csv, xlsx or vcf."))
+    if fmt == exchange.VCARD and version not in exchange.VCARD_VERSIONS:
+        raise ValidationFailed.on("version", _("Choose vCard version 3.0 or 4.0."))
+    qs = contact_export_queryset(user=user, **filters)
+    custom_keys = list(CustomField.objects.order_by("order", "key").values_list("key", flat=True))
+    contacts = contact_export_records(qs, chunk_size=EXPORT_CHUNK_SIZE)
+    if fmt == exchange.CSV:
+        chunks = exchange.csv_chunks(contacts, custom_keys)
+    elif fmt == exchange.XLSX:
+        chunks = exchange.xlsx_chunks(contacts, custom_keys)
+    else:
+        chunks = exchange.vcard_chunks(contacts, version)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    return ExportFile(filename=f"contacts-{stamp}.{fmt}", content_type=exchange.CONTENT_TYPES[fmt], chunks=chunks)

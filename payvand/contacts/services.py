@@ -2,32 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
+from django.conf import settings
+from django.core.files import File
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
 
 from payvand.accounts.models import User
+from payvand.contacts import customfields, exchange
 from payvand.contacts.customfields import clean_custom_values
 from payvand.contacts.models import (
     Address,
     Affiliation,
     Contact,
     ContactFlag,
+    CustomField,
     FlagType,
     Identity,
+    ImportJob,
     Interest,
     Segment,
     Tag,
 )
 from payvand.contacts.normalize import normalize_identity, normalize_text, phone_national
 from payvand.core import search
-from payvand.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from payvand.core.errors import Conflict, FieldError, NotFound, PayvandError, ValidationFailed
+from payvand.core.localization import to_ascii_digits
 from payvand.core.models import Event
 from payvand.core.services import event_record
 
@@ -119,6 +130,7 @@ def contact_refresh_search(*, contact_ids: Iterable[int]) -> None:
         "identities", models.Prefetch("affiliations", queryset=Affiliation.objects.select_related("organisation"))
     )
     rows = []
+    changed = []
     for contact in contacts:
         text = build_search_text(
             contact.name,
@@ -126,8 +138,10 @@ def contact_refresh_search(*, contact_ids: Iterable[int]) -> None:
             [a.organisation.name for a in contact.affiliations.all()],
         )
         if text != contact.search_text:
-            Contact.objects.filter(pk=contact.pk).update(search_text=text)
+            contact.search_text = text
+            changed.append(contact)
         rows.append((contact.pk, text))
+    Contact.objects.bulk_update(changed, ["search_text"], batch_size=500)
     search.index_rows(Contact, rows)
 
 
@@ -163,7 +177,9 @@ def _clean_address(a: AddressIn, index: int) -> tuple[Address | None, list[Field
             coords[name] = None
             continue
         try:
-            value = Decimal(str(raw)).quantize(Decimal("0.000001"))
+            # 35.7, 35,7 (hu) and ۳۵٫۷ (fa) are the same coordinate; it never has thousands separators.
+            text = to_ascii_digits(str(raw)).strip().replace("٫", ".").replace(",", ".")
+            value = Decimal(text).quantize(Decimal("0.000001"))
         except (InvalidOperation, ValueError):
             errors.append(FieldError(f"addresses.{index}.{name}", _("Enter a number.")))
             continue
@@ -180,11 +196,19 @@ def _clean_address(a: AddressIn, index: int) -> tuple[Address | None, list[Field
     for name, limit in limits.items():
         if len(getattr(a, name) or "") > limit:
             errors.append(FieldError(f"addresses.{index}.{name}", _("Too long.")))
+    texts = (a.street, a.city, a.region, a.postcode, country)
+    if not errors and not any((t or "").strip() for t in texts) and coords.get("latitude") is None:
+        errors.append(FieldError(f"addresses.{index}", _("Give a street, city, postcode, country or coordinates.")))
     if errors:
         return None, errors
     return Address(
-        label=a.label or "", street=a.street or "", city=a.city or "", region=a.region or "",
-        postcode=a.postcode or "", country=country, latitude=coords.get("latitude"),
+        label=a.label or "",
+        street=a.street or "",
+        city=a.city or "",
+        region=a.region or "",
+        postcode=a.postcode or "",
+        country=country,
+        latitude=coords.get("latitude"),
         longitude=coords.get("longitude"),
     ), []
 
@@ -208,7 +232,11 @@ def _validate_core(*, name: str | None, kind: str | None, status: str | None, ra
 
 
 def contact_find_duplicates(
-    *, name: str = "", emails: Sequence[str] = (), phones: Sequence[str] = (), exclude_id: int | None = None,
+    *,
+    name: str = "",
+    emails: Sequence[str] = (),
+    phones: Sequence[str] = (),
+    exclude_id: int | None = None,
     limit: int = 10,
 ) -> list[DuplicateMatch]:
     """Likely duplicates: the same email or phone, or a very similar name (trigram candidates + rapidfuzz)."""
@@ -232,9 +260,7 @@ def contact_find_duplicates(
         words = search.tokens(wanted)
         if words:
             candidates |= set(contact_search_ids(text=max(words, key=len)[:4], limit=50))
-        candidates |= set(
-            search.similar_filter(Contact.objects.all(), wanted).values_list("pk", flat=True)[:50]
-        )
+        candidates |= set(search.similar_filter(Contact.objects.all(), wanted).values_list("pk", flat=True)[:50])
         for pk, other in Contact.objects.filter(pk__in=candidates).values_list("pk", "name"):
             score = int(fuzz.token_sort_ratio(wanted, normalize_text(other)))
             if score >= NAME_SIMILARITY:
@@ -307,12 +333,22 @@ def contact_create(
             raise Conflict(
                 detail=_("This contact looks like one that already exists."),
                 errors=[FieldError(None, f"{d.contact.name}: {', '.join(d.reasons)}") for d in duplicates],
-                extra={"duplicates": [{"id": d.contact.pk, "name": d.contact.name, "reasons": d.reasons,
-                                       "score": d.score} for d in duplicates]},
+                extra={
+                    "duplicates": [
+                        {"id": d.contact.pk, "name": d.contact.name, "reasons": d.reasons, "score": d.score}
+                        for d in duplicates
+                    ]
+                },
             )
     contact = Contact.objects.create(
-        kind=kind, name=name.strip(), status=status, rating=rating, source=source.strip(), owner=owner,
-        custom=clean_custom, notes=notes,
+        kind=kind,
+        name=name.strip(),
+        status=status,
+        rating=rating,
+        source=source.strip(),
+        owner=owner,
+        custom=clean_custom,
+        notes=notes,
     )
     _attach_identities(contact, clean_ids)
     if tags:
@@ -325,15 +361,18 @@ def contact_create(
         address.contact = contact
     Address.objects.bulk_create(clean_addresses)
     Affiliation.objects.bulk_create(
-        [Affiliation(person=contact, organisation=org, role=role[:100], is_primary=i == 0)
-         for i, (org, role) in enumerate(organisations)]
+        [
+            Affiliation(person=contact, organisation=org, role=role[:100], is_primary=i == 0)
+            for i, (org, role) in enumerate(organisations)
+        ]
     )
     ContactFlag.objects.bulk_create(
         [ContactFlag(contact=contact, flag_type=ft, note=note[:255], created_by=by) for ft, note in flags]
     )
     contact_refresh_search(contact_ids=[contact.pk])
-    event_record(actor=by, verb="contact.created", target=contact, contact=contact,
-                 data={"name": contact.name, "kind": kind})
+    event_record(
+        actor=by, verb="contact.created", target=contact, contact=contact, data={"name": contact.name, "kind": kind}
+    )
     return contact
 
 
@@ -341,14 +380,51 @@ def _attach_identities(contact: Contact, identities: Sequence[IdentityIn]) -> No
     first_of_kind: set[str] = set(contact.identities.filter(is_primary=True).values_list("kind", flat=True))
     rows = []
     for item in identities:
-        rows.append(Identity(contact=contact, kind=item.kind, value=item.value, label=item.label,
-                             is_primary=item.kind not in first_of_kind))
+        rows.append(
+            Identity(
+                contact=contact,
+                kind=item.kind,
+                value=item.value,
+                label=item.label,
+                is_primary=item.kind not in first_of_kind,
+            )
+        )
         first_of_kind.add(item.kind)
     Identity.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-UPDATABLE = ("name", "kind", "status", "rating", "source", "owner", "notes", "custom", "tags", "segments",
-             "interests", "emails", "phones", "identities")
+def _ensure_primaries(contact: Contact, kinds: Iterable[str]) -> None:
+    """Each kind of identity the contact has keeps one primary: the oldest one, when the primary went away."""
+    rows = (
+        Identity.objects.filter(contact=contact, kind__in=list(kinds))
+        .order_by("id")
+        .values_list("pk", "kind", "is_primary")
+    )
+    with_primary = {kind for _pk, kind, is_primary in rows if is_primary}
+    first: dict[str, int] = {}
+    for pk, kind, _is_primary in rows:
+        first.setdefault(kind, pk)
+    promote = [pk for kind, pk in first.items() if kind not in with_primary]
+    if promote:
+        Identity.objects.filter(pk__in=promote).update(is_primary=True)
+
+
+UPDATABLE = (
+    "name",
+    "kind",
+    "status",
+    "rating",
+    "source",
+    "owner",
+    "notes",
+    "custom",
+    "tags",
+    "segments",
+    "interests",
+    "emails",
+    "phones",
+    "identities",
+)
 
 
 @transaction.atomic
@@ -362,16 +438,20 @@ def contact_update(*, contact: Contact, by: User | None, version: int | None = N
     if locked is None:
         raise NotFound(detail=_("No such contact."))
     if version is not None and locked.version != version:
-        raise Conflict(detail=_("Someone else changed this contact meanwhile. Reload it and try again."),
-                       errors=[FieldError("version", _("Expected version %(v)s.") % {"v": locked.version})])
+        raise Conflict(
+            detail=_("Someone else changed this contact meanwhile. Reload it and try again."),
+            errors=[FieldError("version", _("Expected version %(v)s.") % {"v": locked.version})],
+        )
     kind = changes.get("kind", locked.kind)
-    errors = _validate_core(name=changes.get("name"), kind=changes.get("kind"), status=changes.get("status"),
-                            rating=changes.get("rating"))
+    errors = _validate_core(
+        name=changes.get("name"), kind=changes.get("kind"), status=changes.get("status"), rating=changes.get("rating")
+    )
     replace_ids = any(k in changes for k in ("emails", "phones", "identities"))
     clean_ids: list[IdentityIn] = []
     if replace_ids:
         clean_ids, id_errors = identities_clean(
-            emails=changes.get("emails") or [], phones=changes.get("phones") or [],
+            emails=changes.get("emails") or [],
+            phones=changes.get("phones") or [],
             others=changes.get("identities") or [],
         )
         errors += id_errors
@@ -381,6 +461,12 @@ def contact_update(*, contact: Contact, by: User | None, version: int | None = N
         merged = {k: v for k, v in merged.items() if v not in (None, "")}
         clean_custom, custom_errors = clean_custom_values(kind=kind, values=merged)
         errors += custom_errors
+    if (
+        kind != locked.kind
+        and kind in Contact.Kind.values
+        and (locked.affiliations.exists() or locked.members.exists())
+    ):
+        errors.append(FieldError("kind", _("Unlink its people and organisations before changing its kind.")))
     if "source" in changes and len(changes["source"] or "") > 100:
         errors.append(FieldError("source", _("At most 100 characters.")))
     if errors:
@@ -396,12 +482,15 @@ def contact_update(*, contact: Contact, by: User | None, version: int | None = N
     if clean_custom is not None:
         locked.custom = clean_custom
         fields.append("custom")
-    locked.version = F("version") + 1  # type: ignore[assignment]
+    locked.version = F("version") + 1
     locked.save(update_fields=fields)
     locked.refresh_from_db(fields=["version"])
-    for m2m, model in (("tags", Tag), ("segments", Segment), ("interests", Interest)):
-        if m2m in changes:
-            getattr(locked, m2m).set(_names_to_objects(model, changes[m2m] or [], m2m))
+    if "tags" in changes:
+        locked.tags.set(_names_to_objects(Tag, changes["tags"] or [], "tags"))
+    if "segments" in changes:
+        locked.segments.set(_names_to_objects(Segment, changes["segments"] or [], "segments"))
+    if "interests" in changes:
+        locked.interests.set(_names_to_objects(Interest, changes["interests"] or [], "interests"))
     if replace_ids:
         kinds: set[str] = set()
         if "emails" in changes:
@@ -410,27 +499,43 @@ def contact_update(*, contact: Contact, by: User | None, version: int | None = N
             kinds.add("phone")
         if "identities" in changes:
             kinds |= IDENTITY_KINDS - {"email", "phone"}
-        locked.identities.filter(kind__in=kinds).exclude(value__in=[i.value for i in clean_ids]).delete()
+        wanted = {(i.kind, i.value) for i in clean_ids}
+        current = locked.identities.filter(kind__in=kinds).values_list("pk", "kind", "value")
+        Identity.objects.filter(pk__in=[pk for pk, k, v in current if (k, v) not in wanted]).delete()
         existing = set(locked.identities.values_list("kind", "value"))
         _attach_identities(locked, [i for i in clean_ids if (i.kind, i.value) not in existing])
+        firsts: dict[str, str] = {}
+        for item in clean_ids:
+            firsts.setdefault(item.kind, item.value)
+        for id_kind, first_value in firsts.items():  # the first of each kind in the new list is the primary
+            locked.identities.filter(kind=id_kind).update(
+                is_primary=models.Case(models.When(value=first_value, then=True), default=False)
+            )
     refresh = [locked.pk]
     if "name" in changes and locked.kind == Contact.Kind.ORGANISATION:
         refresh += list(locked.members.values_list("person_id", flat=True))
     contact_refresh_search(contact_ids=refresh)
     after = {"name": locked.name, "status": locked.status, "rating": locked.rating}
     changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
-    event_record(actor=by, verb="contact.updated", target=locked, contact=locked,
-                 data={"fields": sorted(set(changes)), "changed": changed})
+    event_record(
+        actor=by,
+        verb="contact.updated",
+        target=locked,
+        contact=locked,
+        data={"fields": sorted(set(changes)), "changed": changed},
+    )
     return locked
 
 
 @transaction.atomic
 def contact_delete(*, contact: Contact, by: User | None) -> None:
     pk = contact.pk
+    members = list(Affiliation.objects.filter(organisation_id=pk).values_list("person_id", flat=True))
     event_record(actor=by, verb="contact.deleted", target=contact, data={"name": contact.name, "id": pk})
     Event.objects.filter(contact_id=pk).update(contact=None)
     contact.delete()
     search.unindex(Contact, [pk])
+    contact_refresh_search(contact_ids=members)  # they no longer match the organisation's name
 
 
 # ---------------------------------------------------------------------------------------------- merge
@@ -448,8 +553,11 @@ def contact_merge(*, primary: Contact, duplicate: Contact, by: User | None) -> C
     if len(pair) != 2:
         raise NotFound(detail=_("No such contact."))
     primary, duplicate = pair[primary.pk], pair[duplicate.pk]
+    if primary.kind != duplicate.kind:
+        raise ValidationFailed.on("duplicate_id", _("A person and an organisation cannot be merged."))
     snapshot = {
-        "id": duplicate.pk, "name": duplicate.name,
+        "id": duplicate.pk,
+        "name": duplicate.name,
         "identities": list(duplicate.identities.values_list("kind", "value")),
     }
     # Rows that would collide with a unique constraint on the primary are dropped first.
@@ -464,6 +572,8 @@ def contact_merge(*, primary: Contact, duplicate: Contact, by: User | None) -> C
     duplicate.affiliations.filter(organisation_id__in=primary_orgs).delete()
     primary_people = set(primary.members.values_list("person_id", flat=True)) | {primary.pk}
     duplicate.members.filter(person_id__in=primary_people).delete()
+    if primary.affiliations.filter(is_primary=True).exists():
+        duplicate.affiliations.update(is_primary=False)
     for m2m in ("tags", "segments", "interests"):
         getattr(primary, m2m).add(*getattr(duplicate, m2m).all())
     # Every other foreign key to Contact, whatever app declares it.
@@ -482,9 +592,10 @@ def contact_merge(*, primary: Contact, duplicate: Contact, by: User | None) -> C
         fields.append("owner")
     primary.rating = max(primary.rating, duplicate.rating)
     fields.append("rating")
-    primary.version = F("version") + 1  # type: ignore[assignment]
+    primary.version = F("version") + 1
     primary.save(update_fields=fields)
     primary.refresh_from_db()
+    _ensure_primaries(primary, IDENTITY_KINDS)
     dup_pk = duplicate.pk
     duplicate.delete()
     search.unindex(Contact, [dup_pk])
@@ -497,20 +608,36 @@ def contact_merge(*, primary: Contact, duplicate: Contact, by: User | None) -> C
 # ---------------------------------------------------------------------------------------------- flags and parts
 
 
+def _lock_contacts(*contacts: Contact) -> None:
+    """Inside the caller's transaction: lock the contacts a new part will point to, or raise NotFound if one was
+    deleted meanwhile (otherwise the insert fails on its foreign key at commit, a 500)."""
+    wanted = {c.pk for c in contacts}
+    found = set(Contact.objects.select_for_update().filter(pk__in=wanted).values_list("pk", flat=True))
+    if found != wanted:
+        raise NotFound(detail=_("No such contact."))
+
+
 @transaction.atomic
 def contact_flag_add(*, contact: Contact, flag_type: FlagType, note: str = "", by: User | None) -> ContactFlag:
     if not flag_type.is_active:
         raise ValidationFailed.on("flag_type_id", _("This flag type is not in use."))
     if len(note) > 255:
         raise ValidationFailed.on("note", _("At most 255 characters."))
+    _lock_contacts(contact)
     try:
         with transaction.atomic():
             flag = ContactFlag.objects.create(contact=contact, flag_type=flag_type, note=note, created_by=by)
     except IntegrityError as exc:
-        raise Conflict(detail=_("The contact already has this flag."),
-                       errors=[FieldError("flag_type_id", _("Already set."))]) from exc
-    event_record(actor=by, verb="contact.flag_added", target=contact, contact=contact,
-                 data={"flag": flag_type.name, "note": note})
+        raise Conflict(
+            detail=_("The contact already has this flag."), errors=[FieldError("flag_type_id", _("Already set."))]
+        ) from exc
+    event_record(
+        actor=by,
+        verb="contact.flag_added",
+        target=contact,
+        contact=contact,
+        data={"flag": flag_type.name, "note": note},
+    )
     return flag
 
 
@@ -520,24 +647,33 @@ def contact_flag_remove(*, contact: Contact, flag_id: int, by: User | None) -> N
     if flag is None:
         raise NotFound(detail=_("No such flag on this contact."))
     flag.delete()
-    event_record(actor=by, verb="contact.flag_removed", target=contact, contact=contact,
-                 data={"flag": flag.flag_type.name})
+    event_record(
+        actor=by, verb="contact.flag_removed", target=contact, contact=contact, data={"flag": flag.flag_type.name}
+    )
 
 
 @transaction.atomic
 def contact_identity_add(*, contact: Contact, kind: str, value: str, label: str = "", by: User | None) -> Identity:
     clean, errors = identities_clean(others=[IdentityIn(kind, value, label)])
     if errors:
-        raise ValidationFailed(detail=_("Some fields are not valid."),
-                               errors=[FieldError("value", e.message) for e in errors])
+        raise ValidationFailed(
+            detail=_("Some fields are not valid."), errors=[FieldError("value", e.message) for e in errors]
+        )
     item = clean[0]
+    _lock_contacts(contact)
     if contact.identities.filter(kind=item.kind, value=item.value).exists():
-        raise Conflict(detail=_("The contact already has this identity."),
-                       errors=[FieldError("value", _("Already present."))])
+        raise Conflict(
+            detail=_("The contact already has this identity."), errors=[FieldError("value", _("Already present."))]
+        )
     _attach_identities(contact, clean)
     contact_refresh_search(contact_ids=[contact.pk])
-    event_record(actor=by, verb="contact.identity_added", target=contact, contact=contact,
-                 data={"kind": item.kind, "value": item.value})
+    event_record(
+        actor=by,
+        verb="contact.identity_added",
+        target=contact,
+        contact=contact,
+        data={"kind": item.kind, "value": item.value},
+    )
     return contact.identities.get(kind=item.kind, value=item.value)
 
 
@@ -552,30 +688,40 @@ def contact_identity_remove(*, contact: Contact, identity_id: int, by: User | No
         if nxt:
             Identity.objects.filter(pk=nxt.pk).update(is_primary=True)
     contact_refresh_search(contact_ids=[contact.pk])
-    event_record(actor=by, verb="contact.identity_removed", target=contact, contact=contact,
-                 data={"kind": identity.kind, "value": identity.value})
+    event_record(
+        actor=by,
+        verb="contact.identity_removed",
+        target=contact,
+        contact=contact,
+        data={"kind": identity.kind, "value": identity.value},
+    )
 
 
 @transaction.atomic
-def contact_affiliation_add(
-    *, person: Contact, organisation: Contact, role: str = "", by: User | None
-) -> Affiliation:
+def contact_affiliation_add(*, person: Contact, organisation: Contact, role: str = "", by: User | None) -> Affiliation:
     if person.kind != Contact.Kind.PERSON:
         raise ValidationFailed.on("person", _("Only a person can belong to an organisation."))
     if organisation.kind != Contact.Kind.ORGANISATION:
         raise ValidationFailed.on("organisation_id", _("This contact is not an organisation."))
     if len(role) > 100:
         raise ValidationFailed.on("role", _("At most 100 characters."))
+    _lock_contacts(person, organisation)
     affiliation, created = Affiliation.objects.get_or_create(
-        person=person, organisation=organisation,
+        person=person,
+        organisation=organisation,
         defaults={"role": role.strip(), "is_primary": not person.affiliations.exists()},
     )
     if not created:
         affiliation.role = role.strip()
         affiliation.save(update_fields=["role"])
     contact_refresh_search(contact_ids=[person.pk])
-    event_record(actor=by, verb="contact.affiliation_added", target=person, contact=person,
-                 data={"organisation": organisation.name, "role": role})
+    event_record(
+        actor=by,
+        verb="contact.affiliation_added",
+        target=person,
+        contact=person,
+        data={"organisation": organisation.name, "role": role},
+    )
     return affiliation
 
 
@@ -583,23 +729,33 @@ def contact_affiliation_add(
 def contact_affiliation_remove(*, contact: Contact, affiliation_id: int, by: User | None) -> None:
     affiliation = (
         Affiliation.objects.select_related("person", "organisation")
-        .filter(models.Q(person=contact) | models.Q(organisation=contact), pk=affiliation_id).first()
+        .filter(models.Q(person=contact) | models.Q(organisation=contact), pk=affiliation_id)
+        .first()
     )
     if affiliation is None:
         raise NotFound(detail=_("No such link."))
     affiliation.delete()
     contact_refresh_search(contact_ids=[affiliation.person_id])
-    event_record(actor=by, verb="contact.affiliation_removed", target=affiliation.person,
-                 contact=affiliation.person, data={"organisation": affiliation.organisation.name})
+    event_record(
+        actor=by,
+        verb="contact.affiliation_removed",
+        target=affiliation.person,
+        contact=affiliation.person,
+        data={"organisation": affiliation.organisation.name},
+    )
 
 
 @transaction.atomic
 def contact_address_add(*, contact: Contact, address: AddressIn, by: User | None) -> Address:
     clean, errors = _clean_address(address, 0)
     if clean is None:
-        raise ValidationFailed(detail=_("Some fields are not valid."),
-                               errors=[FieldError(e.field.split(".")[-1] if e.field else None, e.message)
-                                       for e in errors])
+        # "addresses.0.latitude" is "latitude" here; "addresses.0" (an empty address) is the whole body.
+        fields = [(e.field or "").removeprefix("addresses.0").lstrip(".") or None for e in errors]
+        raise ValidationFailed(
+            detail=_("Some fields are not valid."),
+            errors=[FieldError(f, e.message) for f, e in zip(fields, errors, strict=True)],
+        )
+    _lock_contacts(contact)
     clean.contact = contact
     clean.save()
     event_record(actor=by, verb="contact.address_added", target=contact, contact=contact, data={"address": str(clean)})
@@ -612,5 +768,647 @@ def contact_address_remove(*, contact: Contact, address_id: int, by: User | None
     if address is None:
         raise NotFound(detail=_("No such address on this contact."))
     address.delete()
-    event_record(actor=by, verb="contact.address_removed", target=contact, contact=contact,
-                 data={"address": str(address)})
+    event_record(
+        actor=by, verb="contact.address_removed", target=contact, contact=contact, data={"address": str(address)}
+    )
+
+
+# ---------------------------------------------------------------------------------------------- import and export
+# ---- import and export: files are read by `exchange`; rows are validated here and written in batches.
+
+IMPORT_BATCH_SIZE = 1000
+IMPORT_ERRORS_KEPT = 1000  # errors stored on the job; error_count counts them all
+_EMAIL_SPLIT = re.compile(r"[;,،\s]+")
+_VALUE_SPLIT = re.compile(r"[;,،\n\r]+")
+_NAME_SPLIT = re.compile(r"[,،;\n\r]+")
+_IDENTITY_TARGETS = ("email", "phone", "telegram", "whatsapp", "instagram")
+_ADDRESS_TARGETS = frozenset({"street", "city", "postcode", "country", "latitude", "longitude"})
+_ATTRIBUTE_LIMITS = tuple(
+    (target, model._meta.get_field("name").max_length or 100)
+    for target, model in (("tags", Tag), ("segments", Segment), ("interests", Interest))
+)
+_DUPLICATE_GROUP = {
+    "email": "email",
+    "phone": "phone",
+    "whatsapp": "phone",
+    "telegram": "telegram",
+    "instagram": "instagram",
+}
+# Words for kinds and statuses besides the values and their translated labels (compared after normalize_text).
+_KIND_WORDS = {
+    "org": "organisation",
+    "organization": "organisation",
+    "company": "organisation",
+    "business": "organisation",
+    "شرکت": "organisation",
+    "سازمان": "organisation",
+    "cég": "organisation",
+    "szervezet": "organisation",
+    "individual": "person",
+    "شخص": "person",
+    "فرد": "person",
+    "személy": "person",
+    "magánszemély": "person",
+}
+_STATUS_WORDS = {
+    "lead": "prospect",
+    "client": "customer",
+    "active": "customer",
+    "former customer": "former",
+    "ex customer": "former",
+    "inactive": "former",
+    "مشتری": "customer",
+    "مشتری سابق": "former",
+    "ügyfél": "customer",
+    "volt ügyfél": "former",
+    "érdeklődő": "prospect",
+}
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ImportTally:
+    """What an import has done so far. `rejected` rows had errors (listed in `errors`, at most
+    IMPORT_ERRORS_KEPT of them); `skipped` rows matched an existing contact's email, phone or handle."""
+
+    processed: int = 0
+    created: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    organisations_created: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def reject(self, row: int, errors: Sequence[FieldError]) -> None:
+        self.rejected += 1
+        for error in errors:
+            if len(self.errors) < IMPORT_ERRORS_KEPT:
+                self.errors.append({"row": row, "field": error.field, "message": str(error.message)})
+
+
+@dataclass
+class _ImportPlan:
+    mapped: list[tuple[int, str]]  # (column, target) of every mapped column
+    custom_targets: list[tuple[str, str, CustomField]]  # (key, "custom.<key>", field) of every custom field
+    kinds: dict[str, str]
+    statuses: dict[str, str]
+    skip_duplicates: bool
+    source: str
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    names: dict[str, dict[str, int]] = field(default_factory=dict)
+    organisations: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _ImportDraft:
+    row: int
+    contact: Contact
+    identities: list[IdentityIn]
+    tags: list[str]
+    segments: list[str]
+    interests: list[str]
+    organisation: str
+    role: str
+    address: Address | None
+
+
+def _choice_words(choices: Sequence[tuple[str, Any]], extra: dict[str, str]) -> dict[str, str]:
+    """Values and their labels in every language, normalised, to the stored value."""
+    words = {normalize_text(k): v for k, v in extra.items()}
+    for value, label in choices:
+        words[normalize_text(value)] = value
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                words[normalize_text(str(label))] = value
+    return words
+
+
+def import_mapping_clean(*, mapping: Sequence[str] | Mapping[str, str], headers: Sequence[str]) -> list[str]:
+    """The target field of each column ("" = ignore), from a list (one target per column) or a dict
+    {header or column number: target}. The name must be mapped; unknown targets and fields that cannot repeat
+    mapped twice are rejected. Raises ValidationFailed."""
+    custom = list(CustomField.objects.values_list("key", "label"))
+    allowed = {target for target, _label in exchange.import_targets(custom)}
+    errors: list[FieldError] = []
+    columns: list[Any]
+    if isinstance(mapping, Mapping):
+        columns = [""] * len(headers)
+        positions: dict[str, int] = {}
+        for index, header in enumerate(headers):
+            positions.setdefault(header, index)
+        for key, target in mapping.items():
+            key = str(key)
+            if key in positions:
+                columns[positions[key]] = target
+            elif key.isdigit() and int(key) < len(headers):
+                columns[int(key)] = target
+            else:
+                errors.append(
+                    FieldError(f"mapping.{key}", _("The file has no column “%(column)s”.") % {"column": key[:100]})
+                )
+    elif isinstance(mapping, str) or len(mapping) > len(headers):
+        raise ValidationFailed.on(
+            "mapping", _("Give one field per column: the file has %(n)s columns.") % {"n": len(headers)}
+        )
+    else:
+        columns = [*mapping, *[""] * (len(headers) - len(mapping))]
+    clean: list[str] = []
+    for index, target in enumerate(columns):
+        target = target.strip() if isinstance(target, str) else target
+        if target is None:
+            target = ""
+        if not isinstance(target, str) or (target and target not in allowed):
+            errors.append(
+                FieldError(f"mapping.{index}", _("Unknown field “%(field)s”.") % {"field": str(target)[:100]})
+            )
+            target = ""
+        elif target and target not in exchange.REPEATABLE and target in clean:
+            errors.append(
+                FieldError(f"mapping.{index}", _("“%(field)s” is chosen for more than one column.") % {"field": target})
+            )
+        clean.append(target)
+    if "name" not in clean:
+        errors.append(FieldError("mapping", _("Choose the column that holds the name.")))
+    if errors:
+        raise ValidationFailed(detail=_("The column mapping is not valid."), errors=errors)
+    return clean
+
+
+def _import_decimal(text: str) -> str:
+    text = to_ascii_digits(text).strip().replace("٫", ".")
+    if text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")  # a decimal comma (47,4979)
+    return text
+
+
+def _import_rating(text: str) -> int | None:
+    text = to_ascii_digits(text).strip()
+    if not text:
+        return 0
+    if set(text) <= {"★", "☆", "*"}:
+        stars = text.count("★") + text.count("*")
+        return stars if stars <= 5 else None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    if number != number.to_integral_value() or not 0 <= number <= 5:
+        return None
+    return int(number)
+
+
+def _first(found: dict[str, list[str]], target: str) -> str:
+    values = found.get(target)
+    return values[0] if values else ""
+
+
+def _import_parse(plan: _ImportPlan, row: int, cells: Sequence[str]) -> tuple[_ImportDraft | None, list[FieldError]]:
+    """Validate and normalise one row, without touching the database. The hot loop of an import: keep it lean."""
+    found: dict[str, list[str]] = {}
+    width = len(cells)
+    for index, target in plan.mapped:
+        value = cells[index] if index < width else ""
+        if value and (value := value.strip()):
+            if value[0] == "'":
+                value = exchange.unguard_formula(value)
+            if target in found:
+                found[target].append(value)
+            else:
+                found[target] = [value]
+
+    errors: list[FieldError] = []
+    name = " ".join(found.get("name", ()))
+    if not name:
+        errors.append(FieldError("name", _("A name is required.")))
+    elif len(name) > 200:
+        errors.append(FieldError("name", _("At most 200 characters.")))
+    kind = Contact.Kind.PERSON.value
+    if raw := _first(found, "kind"):
+        kind = plan.kinds.get(normalize_text(raw), "")
+        if not kind:
+            errors.append(FieldError("kind", _("Use person or organisation.")))
+    status = Contact.Status.PROSPECT.value
+    if raw := _first(found, "status"):
+        status = plan.statuses.get(normalize_text(raw), "")
+        if not status:
+            errors.append(FieldError("status", _("Use prospect, customer or former customer.")))
+    rating: int | None = 0
+    if "rating" in found:
+        rating = _import_rating(found["rating"][0])
+        if rating is None:
+            errors.append(FieldError("rating", _("The rating is from 0 to 5.")))
+    source = _first(found, "source") or plan.source
+    if len(source) > 100:
+        errors.append(FieldError("source", _("At most 100 characters.")))
+
+    identities: list[IdentityIn] = []
+    seen: set[tuple[str, str]] = set()
+    for target in _IDENTITY_TARGETS:
+        for cell in found.get(target, ()):
+            for part in (_EMAIL_SPLIT if target == "email" else _VALUE_SPLIT).split(cell):
+                if not (part := part.strip()):
+                    continue
+                try:
+                    value = normalize_identity(target, part)
+                except ValueError:
+                    message = {
+                        "email": _("This is not a valid email address."),
+                        "phone": _("This is not a valid phone number."),
+                        "whatsapp": _("This is not a valid phone number."),
+                    }.get(target, _("This is not a valid handle."))
+                    errors.append(
+                        FieldError(target, _("%(message)s (%(value)s)") % {"message": message, "value": part[:60]})
+                    )
+                    continue
+                if (target, value) not in seen:
+                    seen.add((target, value))
+                    identities.append(IdentityIn(target, value))
+
+    attributes: dict[str, list[str]] = {}
+    for target, limit in _ATTRIBUTE_LIMITS:
+        names: list[str] = []
+        for cell in found.get(target, ()):
+            names += (n for part in _NAME_SPLIT.split(cell) if (n := part.strip()) and n not in names)
+        for too_long in (n for n in names if len(n) > limit):
+            errors.append(FieldError(target, _("“%(name)s” is too long.") % {"name": too_long[:20]}))
+        attributes[target] = names
+
+    organisation, role = _first(found, "organisation"), _first(found, "organisation_role")
+    if kind == Contact.Kind.ORGANISATION and organisation:
+        if normalize_text(organisation) != normalize_text(name):
+            errors.append(FieldError("organisation", _("Only a person can belong to an organisation.")))
+        organisation = ""
+    if len(organisation) > 200:
+        errors.append(FieldError("organisation", _("At most 200 characters.")))
+    if len(role) > 100:
+        errors.append(FieldError("organisation_role", _("At most 100 characters.")))
+
+    address = None
+    if not found.keys().isdisjoint(_ADDRESS_TARGETS):
+        address, address_errors = _clean_address(
+            AddressIn(
+                street=", ".join(found.get("street", ())),
+                city=_first(found, "city"),
+                postcode=_first(found, "postcode"),
+                country=exchange.country_code(_first(found, "country")),
+                latitude=_import_decimal(_first(found, "latitude")) or None,
+                longitude=_import_decimal(_first(found, "longitude")) or None,
+            ),
+            0,
+        )
+        errors += [FieldError((e.field or "").rsplit(".", 1)[-1] or None, e.message) for e in address_errors]
+
+    custom: dict[str, Any] = {}
+    for key, target, custom_field in plan.custom_targets:
+        raw = _first(found, target)
+        if custom_field.applies_to not in (CustomField.AppliesTo.ALL, kind):
+            if raw:
+                errors.append(FieldError(target, _("There is no custom field with this key.")))
+        elif not raw:
+            if custom_field.required:
+                errors.append(FieldError(target, _("This field is required.")))
+        else:
+            try:  # the fields were loaded once for the import, not once per row
+                custom[key] = customfields._coerce(custom_field, raw)
+            except ValueError as exc:
+                errors.append(FieldError(target, str(exc)))
+
+    if errors:
+        return None, errors
+    contact = Contact(
+        kind=kind,
+        name=name,
+        status=status,
+        rating=rating or 0,
+        source=source,
+        custom=custom,
+        notes="\n".join(found.get("notes", ())),
+        search_text=build_search_text(
+            name, [(i.kind, i.value) for i in identities], [organisation] if organisation else []
+        ),
+    )
+    return _ImportDraft(
+        row=row,
+        contact=contact,
+        identities=identities,
+        tags=attributes["tags"],
+        segments=attributes["segments"],
+        interests=attributes["interests"],
+        organisation=organisation,
+        role=role,
+        address=address,
+    ), []
+
+
+def _import_drop_duplicates(plan: _ImportPlan, drafts: list[_ImportDraft], tally: ImportTally) -> list[_ImportDraft]:
+    """Rows sharing an email, phone or handle with an existing contact or an earlier row: one query per batch."""
+    keys = {id(d): {(_DUPLICATE_GROUP[i.kind], i.value) for i in d.identities} for d in drafts}
+    values = {value for found in keys.values() for _group, value in found}
+    existing: set[tuple[str, str]] = set()
+    if values:
+        rows = Identity.objects.filter(kind__in=sorted(IDENTITY_KINDS), value__in=sorted(values))
+        existing = {(_DUPLICATE_GROUP[kind], value) for kind, value in rows.values_list("kind", "value")}
+    kept = []
+    for draft in drafts:
+        found = keys[id(draft)]
+        if found & existing or found & plan.seen:
+            tally.skipped += 1
+            continue
+        plan.seen |= found
+        kept.append(draft)
+    return kept
+
+
+def _import_name_ids(
+    plan: _ImportPlan, model: type[Tag | Segment | Interest], field_name: str, names: set[str]
+) -> dict[str, int]:
+    cache = plan.names.setdefault(field_name, {})
+    missing = sorted(names - cache.keys())
+    if missing:
+        found: list[Tag | Segment | Interest] = cast(Any, _names_to_objects)(model, missing, field_name)
+        cache.update({o.name: o.pk for o in found})
+    return cache
+
+
+def _import_write(plan: _ImportPlan, drafts: list[_ImportDraft], tally: ImportTally) -> None:
+    """Write one batch of valid rows with a fixed number of queries, whatever the batch size."""
+    if plan.skip_duplicates:
+        drafts = _import_drop_duplicates(plan, drafts, tally)
+    if not drafts:
+        return
+    Contact.objects.bulk_create([d.contact for d in drafts])
+    indexed = [(d.contact.pk, d.contact.search_text) for d in drafts]
+    for draft in drafts:
+        if draft.contact.kind == Contact.Kind.ORGANISATION:
+            plan.organisations.setdefault(draft.contact.name, draft.contact.pk)
+    wanted = {d.organisation for d in drafts if d.organisation} - plan.organisations.keys()
+    if wanted:
+        found = Contact.objects.filter(kind=Contact.Kind.ORGANISATION, name__in=sorted(wanted)).order_by("pk")
+        for pk, name in found.values_list("pk", "name"):
+            plan.organisations.setdefault(name, pk)
+        new = [
+            Contact(
+                kind=Contact.Kind.ORGANISATION, name=name, source=plan.source, search_text=build_search_text(name, [])
+            )
+            for name in sorted(wanted - plan.organisations.keys())
+        ]
+        if new:
+            Contact.objects.bulk_create(new)
+            plan.organisations.update({o.name: o.pk for o in new})
+            indexed += [(o.pk, o.search_text) for o in new]
+            tally.organisations_created += len(new)
+    identities = []
+    for draft in drafts:
+        kinds: set[str] = set()
+        for item in draft.identities:
+            identities.append(
+                Identity(
+                    contact_id=draft.contact.pk,
+                    kind=item.kind,
+                    value=item.value,
+                    label=item.label,
+                    is_primary=item.kind not in kinds,
+                )
+            )
+            kinds.add(item.kind)
+    Identity.objects.bulk_create(identities)
+    addresses = [d.address for d in drafts if d.address is not None]
+    for draft in drafts:
+        if draft.address is not None:
+            draft.address.contact_id = draft.contact.pk
+    Address.objects.bulk_create(addresses)
+    Affiliation.objects.bulk_create(
+        [
+            Affiliation(
+                person_id=d.contact.pk, organisation_id=plan.organisations[d.organisation], role=d.role, is_primary=True
+            )
+            for d in drafts
+            if d.organisation
+        ]
+    )
+    for field_name, model in (("tags", Tag), ("segments", Segment), ("interests", Interest)):
+        names = {n for d in drafts for n in getattr(d, field_name)}
+        if not names:
+            continue
+        ids = _import_name_ids(plan, model, field_name, names)
+        through = getattr(Contact, field_name).through
+        column = f"{model._meta.model_name}_id"
+        through.objects.bulk_create(
+            [through(contact_id=d.contact.pk, **{column: ids[n]}) for d in drafts for n in getattr(d, field_name)]
+        )
+    search.index_rows(Contact, indexed)
+    tally.created += len(drafts)
+
+
+def contacts_import_records(
+    *,
+    rows: Iterable[tuple[int, Sequence[str] | exchange.BadRow]],
+    mapping: Sequence[str],
+    skip_duplicates: bool = True,
+    source: str = "",
+    batch_size: int | None = None,
+    on_batch: Callable[[ImportTally], None] | None = None,
+) -> ImportTally:
+    """Import rows of text cells: `rows` yields (row number shown to the user, cells), `mapping` gives the target
+    field of each column (see `exchange.import_targets`). Each batch is validated in Python, then written with a
+    fixed number of queries in its own transaction; `on_batch` runs inside that transaction. Bad rows are reported
+    in the tally and skipped; rows matching an existing email, phone or handle are skipped when
+    `skip_duplicates`. Raises ValidationFailed for a bad mapping."""
+    columns = import_mapping_clean(mapping=mapping, headers=[str(i) for i in range(len(mapping))])
+    plan = _ImportPlan(
+        mapped=[(index, target) for index, target in enumerate(columns) if target],
+        custom_targets=[(f.key, f"{exchange.CUSTOM_PREFIX}{f.key}", f) for f in CustomField.objects.all()],
+        kinds=_choice_words(Contact.Kind.choices, _KIND_WORDS),
+        statuses=_choice_words(Contact.Status.choices, _STATUS_WORDS),
+        skip_duplicates=skip_duplicates,
+        source=source.strip()[:100],
+    )
+    tally = ImportTally()
+    drafts: list[_ImportDraft] = []
+    pending = 0
+
+    def flush() -> None:
+        with transaction.atomic():
+            _import_write(plan, drafts, tally)
+            tally.processed += pending
+            if on_batch is not None:
+                on_batch(tally)
+
+    for row, cells in rows:
+        pending += 1
+        if isinstance(cells, exchange.BadRow):
+            tally.reject(row, [FieldError(None, cells.message)])
+        else:
+            draft, errors = _import_parse(plan, row, cells)
+            if draft is None:
+                tally.reject(row, errors)
+            else:
+                drafts.append(draft)
+        if pending >= (batch_size or IMPORT_BATCH_SIZE):
+            flush()
+            drafts, pending = [], 0
+    if pending:
+        flush()
+    return tally
+
+
+def import_job_create(
+    *,
+    by: User | None,
+    upload: File,
+    original_name: str,
+    mapping: Sequence[str] | Mapping[str, str] | None = None,
+    skip_duplicates: bool = True,
+    source: str = "",
+    start: bool = False,
+) -> ImportJob:
+    """Store an uploaded CSV, XLSX or vCard file as an import waiting for its column mapping (guessed from the
+    headers unless `mapping` is given). With `start`, the import is queued at once. The file type is checked by
+    its name and its content. Raises ValidationFailed for an unsupported, empty, damaged or too large file."""
+    size = upload.size or 0
+    if size > settings.IMPORT_MAX_BYTES:
+        raise ValidationFailed.on(
+            "file", _("The file is larger than %(size)s MB.") % {"size": settings.IMPORT_MAX_BYTES // (1024 * 1024)}
+        )
+    upload.seek(0)
+    head = upload.read(exchange.SNIFF_BYTES)
+    upload.seek(0)
+    try:
+        fmt = exchange.sniff_format(original_name, head)
+        headers, first_rows = exchange.read_preview(upload, fmt, limit=1)
+    except exchange.FileProblem as exc:
+        raise ValidationFailed.on("file", exc.message) from exc
+    if not first_rows:
+        raise ValidationFailed.on("file", _("The file has a header row but no rows to import."))
+    source = source.strip()
+    if len(source) > 100:
+        raise ValidationFailed.on("source", _("At most 100 characters."))
+    if mapping is not None:
+        columns = import_mapping_clean(mapping=mapping, headers=headers)
+    else:
+        columns = exchange.guess_mapping(headers, list(CustomField.objects.values_list("key", "label")))
+    with transaction.atomic():
+        job = ImportJob(
+            created_by=by,
+            original_name=original_name[:255],
+            format=fmt,
+            skip_duplicates=skip_duplicates,
+            mapping={"headers": headers, "columns": columns, "source": source, "started": False},
+        )
+        upload.seek(0)
+        job.file.save(f"{uuid.uuid4().hex}.{fmt}", upload, save=False)
+        job.save()
+        if start:
+            import_job_start(job=job, mapping=columns, by=by)
+    return job
+
+
+@transaction.atomic
+def import_job_start(*, job: ImportJob, mapping: Sequence[str] | Mapping[str, str], by: User | None) -> ImportJob:
+    """Confirm the column mapping and queue the import (after commit). Raises ValidationFailed, or Conflict when
+    the import has already started."""
+    locked = ImportJob.objects.select_for_update().filter(pk=job.pk).first()
+    if locked is None:
+        raise NotFound(detail=_("No such import."))
+    if locked.status != ImportJob.Status.PENDING or locked.mapping.get("started"):
+        raise Conflict(detail=_("This import has already started."))
+    columns = import_mapping_clean(mapping=mapping, headers=locked.mapping.get("headers", []))
+    locked.mapping = {**locked.mapping, "columns": columns, "started": True}
+    locked.save(update_fields=["mapping"])
+    job.mapping = locked.mapping
+    transaction.on_commit(partial(_import_job_enqueue, locked.pk))
+    return locked
+
+
+def _import_job_enqueue(job_id: int) -> None:
+    from payvand.contacts.tasks import import_job_task
+
+    import_job_task.enqueue(job_id=job_id)
+
+
+def _import_job_progress(job_id: int, tally: ImportTally) -> None:
+    ImportJob.objects.filter(pk=job_id).update(
+        processed_rows=tally.processed,
+        created_count=tally.created,
+        skipped_count=tally.skipped,
+        error_count=tally.rejected,
+        errors=tally.errors,
+    )
+
+
+def _import_job_read(job: ImportJob, progress: Callable[[ImportTally], None]) -> str:
+    """Import the job's file; the failure message, or "" when the whole file was read."""
+    try:
+        with job.file.open("rb") as fh:
+            total = exchange.count_rows(fh, job.format)
+            ImportJob.objects.filter(pk=job.pk).update(total_rows=total)
+            with exchange.open_table(fh, job.format) as table:
+                contacts_import_records(
+                    rows=table.rows,
+                    mapping=job.mapping.get("columns", []),
+                    skip_duplicates=job.skip_duplicates,
+                    source=job.mapping.get("source", ""),
+                    on_batch=progress,
+                )
+    except exchange.FileProblem as exc:
+        return exc.message
+    except PayvandError as exc:
+        return " ".join([str(exc.detail), *(str(e.message) for e in exc.errors)])
+    except Exception:
+        logger.exception("import %s failed", job.pk)
+        return _("The import stopped because of an unexpected error. The rows counted as created were imported.")
+    return ""
+
+
+def import_job_run(*, job_id: int) -> ImportJob | None:
+    """The worker body: import the job's file batch by batch, recording progress after each batch. Only a queued
+    job runs (a second delivery of the task does nothing). A failure stops the job with a message; the batches
+    already written stay, and their counts stay on the job."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
+        status=ImportJob.Status.RUNNING
+    )
+    if not claimed:
+        return None
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    last: list[ImportTally] = []
+
+    def progress(tally: ImportTally) -> None:
+        last[:] = [tally]
+        _import_job_progress(job_id, tally)
+
+    language = getattr(job.created_by, "language", "") or settings.LANGUAGE_CODE
+    with translation.override(language):  # row errors and failures are kept in the user's language
+        failure = _import_job_read(job, progress)
+    tally = last[0] if last else ImportTally()
+    fields: dict[str, Any] = {"finished_at": timezone.now()}
+    if failure:
+        fields.update(status=ImportJob.Status.FAILED, failure=failure[:2000])
+    else:
+        fields.update(
+            status=ImportJob.Status.DONE,
+            total_rows=tally.processed,
+            processed_rows=tally.processed,
+            created_count=tally.created,
+            skipped_count=tally.skipped,
+            error_count=tally.rejected,
+            errors=tally.errors,
+        )
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job_id).update(**fields)
+        job.refresh_from_db()
+        event_record(
+            actor=job.created_by,
+            verb="import.finished",
+            target=job,
+            data={
+                "status": job.status,
+                "file": job.original_name,
+                "rows": job.processed_rows,
+                "created": job.created_count,
+                "skipped": job.skipped_count,
+                "rejected": job.error_count,
+                "organisations_created": tally.organisations_created,
+                "failure": job.failure,
+            },
+        )
+    return job

@@ -20,3 +20,11 @@ def import_files_purge() -> int:
         ImportJob.objects.filter(pk=job.pk).update(file="")
         count += 1
     return count
+
+
+@task()
+def import_job_task(job_id: int) -> None:
+    """Run a queued contact import (see services.import_job_run); running it twice is harmless."""
+    from payvand.contacts.services import import_job_run
+
+    import_job_run(job_id=job_id)

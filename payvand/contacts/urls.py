@@ -22,6 +22,9 @@ urlpatterns = [
     path("<int:contact_id>/addresses/", views.address_add, name="address_add"),
     path("<int:contact_id>/addresses/<int:address_id>/delete/", views.address_remove, name="address_remove"),
     path("<int:contact_id>/organisations/", views.affiliation_add, name="affiliation_add"),
-    path("<int:contact_id>/organisations/<int:affiliation_id>/delete/", views.affiliation_remove,
-         name="affiliation_remove"),
+    path(
+        "<int:contact_id>/organisations/<int:affiliation_id>/delete/",
+        views.affiliation_remove,
+        name="affiliation_remove",
+    ),
 ]

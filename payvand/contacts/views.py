@@ -69,8 +69,15 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
     def page_for(cursor: str) -> selectors.ContactPage:
         return selectors.contact_list(
-            user=_user(request), q=params["q"], kind=params["kind"], status=params["status"], tag=params["tag"],
-            segment=params["segment"], flag=flag, cursor=cursor, limit=25,
+            user=_user(request),
+            q=params["q"],
+            kind=params["kind"],
+            status=params["status"],
+            tag=params["tag"],
+            segment=params["segment"],
+            flag=flag,
+            cursor=cursor,
+            limit=25,
         )
 
     try:
@@ -78,8 +85,13 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     except ValidationFailed:
         params["cursor"] = ""
         page = page_for("")
-    context = {"page": page, "params": params, "flag_types": selectors.flag_type_list(),
-               "statuses": Contact.Status.choices, "kinds": Contact.Kind.choices}
+    context = {
+        "page": page,
+        "params": params,
+        "flag_types": selectors.flag_type_list(),
+        "statuses": Contact.Status.choices,
+        "kinds": Contact.Kind.choices,
+    }
     template = "contacts/list.html#rows" if is_htmx(request) else "contacts/list.html"
     return render(request, template, context)
 
@@ -98,20 +110,36 @@ def contact_create(request: HttpRequest) -> HttpResponse:
         form = ContactCreateForm(request.POST)
         if form.is_valid():
             d = form.cleaned_data
-            address = services.AddressIn(street=d["street"], city=d["city"], postcode=d["postcode"],
-                                         country=d["country"], latitude=d["latitude"] or None,
-                                         longitude=d["longitude"] or None)
+            address = services.AddressIn(
+                street=d["street"],
+                city=d["city"],
+                postcode=d["postcode"],
+                country=d["country"],
+                latitude=d["latitude"] or None,
+                longitude=d["longitude"] or None,
+            )
             has_address = any([d["street"], d["city"], d["postcode"], d["country"], d["latitude"], d["longitude"]])
             try:
                 contact = services.contact_create(
-                    by=user, name=d["name"], kind=d["kind"], emails=split_list(d["emails"]),
-                    phones=split_list(d["phones"]), identities=_identities_from(form), status=d["status"],
-                    rating=d["rating"], source=d["source"], owner=d["owner"], tags=split_list(d["tags"]),
-                    segments=split_list(d["segments"]), interests=split_list(d["interests"]),
-                    custom=form.custom_values(), notes=d["notes"],
+                    by=user,
+                    name=d["name"],
+                    kind=d["kind"],
+                    emails=split_list(d["emails"]),
+                    phones=split_list(d["phones"]),
+                    identities=_identities_from(form),
+                    status=d["status"],
+                    rating=d["rating"],
+                    source=d["source"],
+                    owner=d["owner"],
+                    tags=split_list(d["tags"]),
+                    segments=split_list(d["segments"]),
+                    interests=split_list(d["interests"]),
+                    custom=form.custom_values(),
+                    notes=d["notes"],
                     organisations=[(d["organisation"], d["organisation_role"])] if d["organisation"] else [],
                     addresses=[address] if has_address else [],
-                    flags=[(f, "") for f in d["flags"]], allow_duplicates=d["allow_duplicates"],
+                    flags=[(f, "") for f in d["flags"]],
+                    allow_duplicates=d["allow_duplicates"],
                 )
             except Conflict as exc:
                 duplicates = services.contact_find_duplicates(
@@ -124,12 +152,25 @@ def contact_create(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Contact “%(name)s” created.") % {"name": contact.name})
                 return redirect("contacts:detail", contact_id=contact.pk)
     else:
-        form = ContactCreateForm(initial={"kind": kind, "owner": user.pk, "name": request.GET.get("name", "")[:200],
-                                          "phones": request.GET.get("phone", "")[:64]}, kind=kind)
-    return render(request, "contacts/form.html", {
-        "form": form, "duplicates": duplicates, "creating": True,
-        "organisation_names": selectors.organisation_choices(user=user, limit=200),
-    })
+        form = ContactCreateForm(
+            initial={
+                "kind": kind,
+                "owner": user.pk,
+                "name": request.GET.get("name", "")[:200],
+                "phones": request.GET.get("phone", "")[:64],
+            },
+            kind=kind,
+        )
+    return render(
+        request,
+        "contacts/form.html",
+        {
+            "form": form,
+            "duplicates": duplicates,
+            "creating": True,
+            "organisation_names": selectors.organisation_choices(user=user, limit=200),
+        },
+    )
 
 
 @ui_errors
@@ -140,16 +181,31 @@ def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
         form = ContactEditForm(request.POST, kind=request.POST.get("kind", contact.kind))
         if form.is_valid():
             d = form.cleaned_data
-            others = _identities_from(form)
+            others = _identities_from(form) + [
+                services.IdentityIn(kind, value) for kind, value in ContactEditForm.hidden_handles(contact)
+            ]
             try:
                 services.contact_update(
-                    contact=contact, by=user, version=d["version"], name=d["name"], kind=d["kind"],
-                    status=d["status"], rating=d["rating"], source=d["source"], owner=d["owner"], notes=d["notes"],
-                    tags=split_list(d["tags"]), segments=split_list(d["segments"]),
-                    interests=split_list(d["interests"]), custom=form.custom_values(),
-                    emails=split_list(d["emails"]), phones=split_list(d["phones"]),
+                    contact=contact,
+                    by=user,
+                    version=d["version"],
+                    name=d["name"],
+                    kind=d["kind"],
+                    status=d["status"],
+                    rating=d["rating"],
+                    source=d["source"],
+                    owner=d["owner"],
+                    notes=d["notes"],
+                    tags=split_list(d["tags"]),
+                    segments=split_list(d["segments"]),
+                    interests=split_list(d["interests"]),
+                    custom=form.custom_values(),
+                    emails=split_list(d["emails"]),
+                    phones=split_list(d["phones"]),
                     identities=others,
                 )
+            except Conflict as exc:
+                form.add_error(None, str(exc.detail))
             except PayvandError as exc:
                 apply_errors(form, exc, form.field_for)
             else:
@@ -166,7 +222,8 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
     user = _user(request)
     contact = selectors.contact_get_for_user(user=user, contact_id=contact_id)
     identities = list(contact.identities.all())
-    phones = [(i, phone_display(i.value)) for i in identities if i.kind in (Identity.Kind.PHONE, Identity.Kind.WHATSAPP)]
+    phone_kinds = (Identity.Kind.PHONE, Identity.Kind.WHATSAPP)
+    phones = [(i, phone_display(i.value)) for i in identities if i.kind in phone_kinds]
     points = [
         {"lat": float(a.latitude), "lng": float(a.longitude), "label": str(a)}
         for a in contact.addresses.all()
@@ -196,8 +253,12 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 
 def _detail_action(
-    request: HttpRequest, contact_id: int, form_class: type[Any] | None, action: Callable[[Contact, dict[str, Any]], Any],
-    done: str, permission: str = "change",
+    request: HttpRequest,
+    contact_id: int,
+    form_class: type[Any] | None,
+    action: Callable[[Contact, dict[str, Any]], Any],
+    done: str,
+    permission: str = "change",
 ) -> HttpResponse:
     user = _user(request)
     contact = selectors.contact_get_for_user(user=user, contact_id=contact_id, action=permission)
@@ -220,60 +281,114 @@ def _detail_action(
 @require_POST
 @ui_errors
 def flag_add(request: HttpRequest, contact_id: int) -> HttpResponse:
-    return _detail_action(request, contact_id, FlagAddForm, lambda c, d: services.contact_flag_add(
-        contact=c, flag_type=d["flag_type"], note=d["note"], by=_user(request)), _("Flag added."))
+    return _detail_action(
+        request,
+        contact_id,
+        FlagAddForm,
+        lambda c, d: services.contact_flag_add(contact=c, flag_type=d["flag_type"], note=d["note"], by=_user(request)),
+        _("Flag added."),
+    )
 
 
 @require_POST
 @ui_errors
 def flag_remove(request: HttpRequest, contact_id: int, flag_id: int) -> HttpResponse:
-    return _detail_action(request, contact_id, None, lambda c, d: services.contact_flag_remove(
-        contact=c, flag_id=flag_id, by=_user(request)), _("Flag removed."))
+    return _detail_action(
+        request,
+        contact_id,
+        None,
+        lambda c, d: services.contact_flag_remove(contact=c, flag_id=flag_id, by=_user(request)),
+        _("Flag removed."),
+    )
 
 
 @require_POST
 @ui_errors
 def identity_add(request: HttpRequest, contact_id: int) -> HttpResponse:
-    return _detail_action(request, contact_id, IdentityAddForm, lambda c, d: services.contact_identity_add(
-        contact=c, kind=d["kind"], value=d["value"], label=d["label"], by=_user(request)), _("Identity added."))
+    return _detail_action(
+        request,
+        contact_id,
+        IdentityAddForm,
+        lambda c, d: services.contact_identity_add(
+            contact=c, kind=d["kind"], value=d["value"], label=d["label"], by=_user(request)
+        ),
+        _("Identity added."),
+    )
 
 
 @require_POST
 @ui_errors
 def identity_remove(request: HttpRequest, contact_id: int, identity_id: int) -> HttpResponse:
-    return _detail_action(request, contact_id, None, lambda c, d: services.contact_identity_remove(
-        contact=c, identity_id=identity_id, by=_user(request)), _("Identity removed."))
+    return _detail_action(
+        request,
+        contact_id,
+        None,
+        lambda c, d: services.contact_identity_remove(contact=c, identity_id=identity_id, by=_user(request)),
+        _("Identity removed."),
+    )
 
 
 @require_POST
 @ui_errors
 def address_add(request: HttpRequest, contact_id: int) -> HttpResponse:
-    return _detail_action(request, contact_id, AddressForm, lambda c, d: services.contact_address_add(
-        contact=c, address=services.AddressIn(
-            label=d["label"], street=d["street"], city=d["city"], region=d["region"], postcode=d["postcode"],
-            country=d["country"], latitude=d["latitude"] or None, longitude=d["longitude"] or None,
-        ), by=_user(request)), _("Address added."))
+    return _detail_action(
+        request,
+        contact_id,
+        AddressForm,
+        lambda c, d: services.contact_address_add(
+            contact=c,
+            address=services.AddressIn(
+                label=d["label"],
+                street=d["street"],
+                city=d["city"],
+                region=d["region"],
+                postcode=d["postcode"],
+                country=d["country"],
+                latitude=d["latitude"] or None,
+                longitude=d["longitude"] or None,
+            ),
+            by=_user(request),
+        ),
+        _("Address added."),
+    )
 
 
 @require_POST
 @ui_errors
 def address_remove(request: HttpRequest, contact_id: int, address_id: int) -> HttpResponse:
-    return _detail_action(request, contact_id, None, lambda c, d: services.contact_address_remove(
-        contact=c, address_id=address_id, by=_user(request)), _("Address removed."))
+    return _detail_action(
+        request,
+        contact_id,
+        None,
+        lambda c, d: services.contact_address_remove(contact=c, address_id=address_id, by=_user(request)),
+        _("Address removed."),
+    )
 
 
 @require_POST
 @ui_errors
 def affiliation_add(request: HttpRequest, contact_id: int) -> HttpResponse:
-    return _detail_action(request, contact_id, AffiliationForm, lambda c, d: services.contact_affiliation_add(
-        person=c, organisation=d["organisation"], role=d["role"], by=_user(request)), _("Organisation linked."))
+    return _detail_action(
+        request,
+        contact_id,
+        AffiliationForm,
+        lambda c, d: services.contact_affiliation_add(
+            person=c, organisation=d["organisation"], role=d["role"], by=_user(request)
+        ),
+        _("Organisation linked."),
+    )
 
 
 @require_POST
 @ui_errors
 def affiliation_remove(request: HttpRequest, contact_id: int, affiliation_id: int) -> HttpResponse:
-    return _detail_action(request, contact_id, None, lambda c, d: services.contact_affiliation_remove(
-        contact=c, affiliation_id=affiliation_id, by=_user(request)), _("Link removed."))
+    return _detail_action(
+        request,
+        contact_id,
+        None,
+        lambda c, d: services.contact_affiliation_remove(contact=c, affiliation_id=affiliation_id, by=_user(request)),
+        _("Link removed."),
+    )
 
 
 @ui_errors
@@ -283,8 +398,9 @@ def contact_merge(request: HttpRequest, contact_id: int) -> HttpResponse:
     form = MergeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            duplicate = selectors.contact_get_for_user(user=user, contact_id=form.cleaned_data["duplicate_id"],
-                                                       action="merge")
+            duplicate = selectors.contact_get_for_user(
+                user=user, contact_id=form.cleaned_data["duplicate_id"], action="merge"
+            )
             services.contact_merge(primary=contact, duplicate=duplicate, by=user)
         except NotFound:
             form.add_error("duplicate_id", _("No such contact."))
@@ -295,13 +411,18 @@ def contact_merge(request: HttpRequest, contact_id: int) -> HttpResponse:
             return redirect("contacts:detail", contact_id=contact.pk)
     identities = list(contact.identities.all())
     suggestions = services.contact_find_duplicates(
-        name=contact.name, emails=[i.value for i in identities if i.kind == "email"],
-        phones=[i.value for i in identities if i.kind == "phone"], exclude_id=contact.pk,
+        name=contact.name,
+        emails=[i.value for i in identities if i.kind == "email"],
+        phones=[i.value for i in identities if i.kind == "phone"],
+        exclude_id=contact.pk,
     )
     q = request.GET.get("q", "").strip()[:200]
     results = [c for c in selectors.contact_search(user=user, text=q, limit=20) if c.pk != contact.pk] if q else []
-    return render(request, "contacts/merge.html", {"contact": contact, "form": form, "suggestions": suggestions,
-                                                   "results": results, "q": q})
+    return render(
+        request,
+        "contacts/merge.html",
+        {"contact": contact, "form": form, "suggestions": suggestions, "results": results, "q": q},
+    )
 
 
 @require_POST
