@@ -10,11 +10,41 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError
 from ninja.errors import HttpError as NinjaHttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser as NinjaParser
 
 from payvand.accounts.api import router as accounts_router
 from payvand.accounts.auth import SessionAuth, TokenAuth
 from payvand.contacts.api import router as contacts_router
-from payvand.core.errors import PayvandError, error_body
+from payvand.core.errors import PayvandError, ValidationFailed, error_body
+
+
+def _refuse_nul(value: Any, path: tuple[str, ...] = ()) -> None:
+    """No database column can hold a NUL character (PostgreSQL refuses it outright): reject it up front, with a 422."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValidationFailed.on(".".join(path) or None, _("Text cannot contain NUL characters."))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key, (*path, str(key).replace("\x00", "")))
+            _refuse_nul(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            _refuse_nul(item, (*path, str(n)))
+
+
+class Parser(NinjaParser):
+    """ninja's JSON and query-string parser, refusing NUL characters anywhere in the input."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        _refuse_nul(data)
+        return data
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> Any:
+        result = super().parse_querydict(data, list_fields, request)
+        _refuse_nul(result)
+        return result
+
 
 api = NinjaAPI(
     title="Payvand API",
@@ -23,6 +53,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=[TokenAuth(), SessionAuth()],
     openapi_extra={"info": {"license": {"name": "AGPL-3.0-or-later"}}},
+    parser=Parser(),
 )
 
 
@@ -63,6 +94,8 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(NinjaHttpError)
 def on_http_error(request: HttpRequest, exc: NinjaHttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, PayvandError):  # raised by our Parser while ninja read the body
+        return on_payvand_error(request, exc.__cause__)
     return _json(request, error_body(str(exc)), exc.status_code)
 
 

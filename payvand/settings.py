@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.forms",
     "django_htmx",
     "django_tasks_db",
     "axes",
@@ -92,6 +93,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "payvand.core.middleware.ApiErrorShapeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -105,6 +107,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "payvand.urls"
+# Forms render through TEMPLATES, so {{ form }} finds the project's includes/form.html (Bootstrap layout).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 ASGI_APPLICATION = "payvand.asgi.application"
 
 TEMPLATES = [
@@ -191,8 +195,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Background work: django.tasks. DatabaseBackend (django-tasks-db) by default; TASK_BACKEND switches engines.
-TASK_BACKEND = env_str("TASK_BACKEND", "django.tasks.backends.immediate.ImmediateBackend" if TESTING else
-                       "django_tasks_db.DatabaseBackend")
+TASK_BACKEND = env_str(
+    "TASK_BACKEND", "django.tasks.backends.immediate.ImmediateBackend" if TESTING else "django_tasks_db.DatabaseBackend"
+)
 TASKS = {"default": {"BACKEND": TASK_BACKEND}}
 
 REDIS_URL = os.environ.get("REDIS_URL")

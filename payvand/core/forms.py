@@ -28,6 +28,7 @@ def apply_errors(form: forms.Form, exc: PayvandError, field_for: Callable[[str],
 class BootstrapForm(forms.Form):
     """Adds Bootstrap classes to widgets, and renders each field with includes/field.html."""
 
+    template_name = "includes/form.html"  # what {{ form }} renders (template_name_div alone is only as_div())
     template_name_div = "includes/form.html"
 
     def __init__(self, *args: object, **kwargs: object) -> None:

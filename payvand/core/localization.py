@@ -26,11 +26,32 @@ _TO_ASCII = str.maketrans(PERSIAN_DIGITS + ARABIC_DIGITS, "0123456789" * 2)
 _TO_PERSIAN = str.maketrans("0123456789", PERSIAN_DIGITS)
 
 _JALALI_MONTHS_FA = [
-    "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
+    "فروردین",
+    "اردیبهشت",
+    "خرداد",
+    "تیر",
+    "مرداد",
+    "شهریور",
+    "مهر",
+    "آبان",
+    "آذر",
+    "دی",
+    "بهمن",
+    "اسفند",
 ]
 _JALALI_MONTHS_LATIN = [
-    "Farvardin", "Ordibehesht", "Khordad", "Tir", "Mordad", "Shahrivar",
-    "Mehr", "Aban", "Azar", "Dey", "Bahman", "Esfand",
+    "Farvardin",
+    "Ordibehesht",
+    "Khordad",
+    "Tir",
+    "Mordad",
+    "Shahrivar",
+    "Mehr",
+    "Aban",
+    "Azar",
+    "Dey",
+    "Bahman",
+    "Esfand",
 ]
 
 
@@ -93,11 +114,8 @@ def format_date_short(value: dt.date | dt.datetime | None, *, calendar: str | No
         return ""
     if isinstance(value, dt.datetime):
         value = _as_local(value).date()
-    calendar = calendar or current_calendar()
-    if calendar == JALALI:
-        text = jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d")
-    else:
-        text = value.isoformat()
+    jalali = (calendar or current_calendar()) == JALALI
+    text = jdatetime.date.fromgregorian(date=value).strftime("%Y/%m/%d") if jalali else value.isoformat()
     return localize_digits(text)
 
 
@@ -108,13 +126,19 @@ def parse_date(text: str) -> dt.date:
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         raise ValueError(text)
     year, month, day = (int(p) for p in parts)
-    if year < 1700:
-        return jdatetime.date(year, month, day).togregorian()
-    return dt.date(year, month, day)
+    try:
+        if year < 1700:
+            return jdatetime.date(year, month, day).togregorian()
+        return dt.date(year, month, day)
+    except OverflowError as exc:  # a huge number of digits: not a date either
+        raise ValueError(text) from exc
 
 
 def format_number(value: int | float | Decimal | None, language: str | None = None) -> str:
     if value is None:
         return ""
     language = language or translation.get_language() or "en"
-    return format_decimal(value, locale=language.split("-")[0])
+    # Babel would use Latin digits and separators for fa by default; take the locale's own separators (٬ and ٫)
+    # and Persian digits instead, as everywhere else in fa.
+    text = format_decimal(value, locale=language.split("-")[0], numbering_system="default")
+    return localize_digits(text, language)

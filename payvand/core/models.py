@@ -24,7 +24,11 @@ class Event(models.Model):
     """One state change: who did what to which object. The timeline, the audit trail and the webhook feed."""
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("actor"),
     )
     verb = models.CharField(_("verb"), max_length=64)
@@ -33,7 +37,11 @@ class Event(models.Model):
     target = GenericForeignKey("target_type", "target_id")
     # The customer the event concerns, so the 360° page can show one timeline across every app.
     contact = models.ForeignKey(
-        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="events",
+        "contacts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
         verbose_name=_("contact"),
     )
     data = models.JSONField(_("data"), default=dict, blank=True)

@@ -35,9 +35,9 @@ def jobs() -> list[Job]:
     ]
 
 
-def lease_acquire(*, holder: str, ttl: dt.timedelta) -> bool:
+def lease_acquire(*, holder: str, ttl: dt.timedelta, now: dt.datetime | None = None) -> bool:
     """Take or renew the lease; False when another live scheduler holds it. Safe under concurrency."""
-    now = timezone.now()
+    now = now or timezone.now()
     SchedulerLease.objects.get_or_create(name=LEASE_NAME)
     taken = SchedulerLease.objects.filter(
         Q(holder=holder) | Q(expires_at__isnull=True) | Q(expires_at__lt=now), name=LEASE_NAME

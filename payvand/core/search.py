@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from django.db import connection, models
-from django.db.models import BooleanField, QuerySet
+from django.db.models import BooleanField, F, Func, QuerySet
 from django.db.models.expressions import RawSQL
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -19,6 +19,13 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)[:8]
+
+
+def _without_implied(words: list[str]) -> list[str]:
+    """Drop repeated words and words that start another word: as prefixes they match nothing more ("reza rez" is
+    "reza"), and on PostgreSQL each prefix costs an index scan of its own."""
+    words = list(dict.fromkeys(words))
+    return [w for w in words if not any(other != w and other.startswith(w) for other in words)]
 
 
 def is_postgres() -> bool:
@@ -70,21 +77,32 @@ def unindex(model: type[models.Model], ids: Iterable[int]) -> None:
 
 
 def search_filter[M: models.Model](qs: QuerySet[M], normalized_text: str, *, limit: int = 500) -> QuerySet[M]:
-    """Rows whose search_text has every token of the query as a word prefix."""
-    words = tokens(normalized_text)
+    """Rows whose search_text has every token of the query as a word prefix: at most `limit` of them, in no
+    particular order, so that a common name does not fetch every matching row (callers order the few they get)."""
+    words = _without_implied(tokens(normalized_text))
     if not words:
         return qs.none()
     table = qs.model._meta.db_table
     if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVectorField
+
         tsquery = " & ".join(f"{w}:*" for w in words)
-        match = RawSQL(
-            f"to_tsvector('simple', {table}.search_text) @@ to_tsquery('simple', %s)",  # noqa: S608
-            [tsquery], output_field=BooleanField(),
+        # The same expression as the GIN index (no COALESCE, unlike SearchVector), so the index serves it.
+        vector = Func(
+            F("search_text"), template="to_tsvector('simple', %(expressions)s)", output_field=SearchVectorField()
         )
-        return qs.alias(_fts=match).filter(_fts=True)  # type: ignore[return-value]
+        # Capped like FTS5's candidates below: fetching and sorting the ~75,000 rows that a common first name
+        # matches among a million contacts took 250-700 ms; the first `limit` matches take a few (docs/benchmarks.md).
+        candidates = (
+            qs.alias(_fts=vector)
+            .filter(_fts=SearchQuery(tsquery, search_type="raw", config="simple"))
+            .order_by()
+            .values("pk")[: int(limit)]
+        )
+        return qs.filter(pk__in=candidates)
     if connection.vendor == "sqlite":
         expr = " ".join('"' + w.replace('"', '""') + '"*' for w in words)
-        ids = RawSQL(
+        ids = RawSQL(  # noqa: S611
             f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH %s LIMIT {int(limit)}",  # noqa: S608
             [expr],
         )
@@ -100,5 +118,5 @@ def similar_filter[M: models.Model](qs: QuerySet[M], normalized_text: str) -> Qu
     if connection.vendor != "postgresql" or not normalized_text:
         return qs.none()
     table = qs.model._meta.db_table
-    match = RawSQL(f"%s <%% {table}.search_text", [normalized_text], output_field=BooleanField())  # noqa: S608
+    match = RawSQL(f"%s <%% {table}.search_text", [normalized_text], output_field=BooleanField())  # noqa: S608, S611
     return qs.alias(_sim=match).filter(_sim=True)  # type: ignore[return-value]

@@ -32,6 +32,7 @@ def search(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     q = request.GET.get("q", "").strip()[:200]
     try:
+        contact_selectors.contact_require_perm(user=user, action="view")  # even the empty page
         results = contact_selectors.contact_search(user=user, text=q, limit=50) if q else []
     except PermissionDenied as exc:
         raise DjangoPermissionDenied(str(exc)) from exc

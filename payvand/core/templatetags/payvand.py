@@ -12,19 +12,31 @@ from payvand.core import localization
 register = template.Library()
 
 
+def _not_a_date(value: Any) -> str:
+    """What the date filters show for anything but a date: nothing for a missing value, else the value as it is
+    (template filters fail quietly, like Django's own)."""
+    return "" if value in (None, "") else str(value)
+
+
 @register.filter
 def udate(value: dt.date | dt.datetime | None) -> str:
     """A date in the viewer's calendar, with month names and digits of their language."""
+    if not isinstance(value, dt.date):
+        return _not_a_date(value)
     return localization.format_date(value)
 
 
 @register.filter
 def udatetime(value: dt.datetime | None) -> str:
+    if not isinstance(value, dt.datetime):
+        return udate(value)
     return localization.format_datetime(value)
 
 
 @register.filter
 def ushortdate(value: dt.date | dt.datetime | None) -> str:
+    if not isinstance(value, dt.date):
+        return _not_a_date(value)
     return localization.format_date_short(value)
 
 
@@ -33,7 +45,10 @@ def unum(value: Any) -> str:
     """A number grouped and with digits in the viewer's language."""
     if value in (None, ""):
         return ""
-    return localization.format_number(value)
+    try:
+        return localization.format_number(value)
+    except (TypeError, ValueError, ArithmeticError):  # not a number: show it as it is, like Django's filters
+        return str(value)
 
 
 @register.filter

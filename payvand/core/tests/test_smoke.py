@@ -6,8 +6,11 @@ import pytest
 @pytest.mark.django_db
 def test_it_creates_a_contact_over_the_api(agent_a, api_for):
     api = api_for(agent_a)
-    r = api.post("/api/v1/contacts", {"name": "علی رضایی", "emails": ["Ali@Example.COM"], "phones": ["۰۹۱۲۱۲۳۴۵۶۷"]},
-                 content_type="application/json")
+    r = api.post(
+        "/api/v1/contacts",
+        {"name": "علی رضایی", "emails": ["Ali@Example.COM"], "phones": ["۰۹۱۲۱۲۳۴۵۶۷"]},
+        content_type="application/json",
+    )
     assert r.status_code == 201, r.content
     body = r.json()
     assert body["phones"][0]["value"] == "+989121234567"

@@ -27,8 +27,8 @@ class Command(BaseCommand):
             nonlocal stop
             stop = True
 
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
+        # Restored on the way out, so calling the command in-process (tests, call_command) leaves Ctrl-C working.
+        previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         self.stdout.write(f"scheduler {holder} started")
         try:
             while not stop:
@@ -42,4 +42,6 @@ class Command(BaseCommand):
                     time.sleep(0.2)
         finally:
             scheduler.lease_release(holder=holder)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             self.stdout.write("scheduler stopped")
