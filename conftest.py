@@ -26,8 +26,13 @@ def role_groups(db: None) -> dict[str, Any]:
 
 
 def _make_user(email: str, role: str | None, **extra: Any) -> User:
-    return user_create(email=email, password="pw-Secret-123", full_name=email.split("@")[0].title(),
-                       role_names=[role] if role else [], **extra)
+    return user_create(
+        email=email,
+        password="pw-Secret-123",
+        full_name=email.split("@")[0].title(),
+        role_names=[role] if role else [],
+        **extra,
+    )
 
 
 @pytest.fixture
@@ -77,14 +82,16 @@ def outsider(role_groups: dict[str, Any]) -> User:
 
 @pytest.fixture
 def customer_x(db: None) -> Contact:
-    return contact_create(by=None, name="Xerxes Customer", phones=["0912 123 4567"], emails=["x@example.com"],
-                          allow_duplicates=True)
+    return contact_create(
+        by=None, name="Xerxes Customer", phones=["0912 123 4567"], emails=["x@example.com"], allow_duplicates=True
+    )
 
 
 @pytest.fixture
 def customer_y(db: None) -> Contact:
-    return contact_create(by=None, name="Yvette Customer", phones=["+36 30 123 4567"], emails=["y@example.hu"],
-                          allow_duplicates=True)
+    return contact_create(
+        by=None, name="Yvette Customer", phones=["+36 30 123 4567"], emails=["y@example.hu"], allow_duplicates=True
+    )
 
 
 @pytest.fixture
