@@ -88,6 +88,11 @@ INSTALLED_APPS = [
     "payvand.core",
     "payvand.accounts",
     "payvand.contacts",
+    "payvand.forms",
+    "payvand.projects",
+    "payvand.helpdesk",
+    "payvand.notifications",
+    "payvand.reports",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +250,14 @@ MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 API_PAGE_SIZE_MAX = 200
+
+# Helpdesk.
+PAYVAND_TICKET_PREFIX = env_str("TICKET_PREFIX", "#")
+# New tickets from the same requester with a similar subject within this many days are offered as duplicates.
+TICKET_DUPLICATE_WINDOW_DAYS = env_int("TICKET_DUPLICATE_WINDOW_DAYS", 14)
+# What a customer's reply to a closed ticket does: "reopen" it or open a "follow_up" ticket.
+TICKET_REPLY_TO_CLOSED = env_str("TICKET_REPLY_TO_CLOSED", "follow_up")
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -34,6 +34,12 @@ class UserManager(BaseUserManager["User"]):
 TIME_ZONE_CHOICES = sorted((tz, tz) for tz in zoneinfo.available_timezones() if "/" in tz or tz == "UTC")
 
 
+class Availability(models.TextChoices):
+    ONLINE = "online", _("Online")
+    AWAY = "away", _("Away")
+    OFF = "off", _("Off")
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     class Calendar(models.TextChoices):
         AUTO = "", _("By language (Jalali for Persian)")
@@ -46,6 +52,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     time_zone = models.CharField(_("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="Asia/Tehran")
     calendar = models.CharField(_("calendar"), max_length=16, choices=Calendar.choices, blank=True, default="")
     extension = models.CharField(_("phone extension"), max_length=32, blank=True)
+    availability = models.CharField(
+        _("availability"), max_length=8, choices=Availability.choices, default=Availability.ONLINE
+    )
     skills: models.ManyToManyField[Skill, Skill] = models.ManyToManyField(
         "Skill", blank=True, related_name="users", verbose_name=_("skills")
     )
