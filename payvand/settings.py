@@ -245,6 +245,8 @@ SESSION_COOKIE_AGE = 60 * 60 * 12
 
 # Payvand settings.
 PAYVAND_NAME = env_str("PAYVAND_NAME", "Payvand")
+# The address users reach Payvand at, for links in emails.
+PAYVAND_BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "IR")
 MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")

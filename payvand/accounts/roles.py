@@ -40,14 +40,42 @@ _CONTACT_MANAGE = [
     "contacts.export_contact",
 ]
 _TEAMS_VIEW = ["accounts.view_team", "accounts.view_skill", "accounts.view_user"]
+_TICKET_WORK = [
+    "helpdesk.view_ticket",
+    "helpdesk.add_ticket",
+    "helpdesk.change_ticket",
+    "helpdesk.view_task",
+    "helpdesk.add_task",
+    "helpdesk.change_task",
+    "helpdesk.add_worklog",
+    "helpdesk.view_savedview",
+    "projects.view_project",
+    "formbuilder.view_form",
+]
+_TICKET_LEAD = [
+    *_TICKET_WORK,
+    "helpdesk.close_ticket",
+    "helpdesk.merge_ticket",
+    "helpdesk.dispatch_ticket",
+    "helpdesk.review_message",
+    "helpdesk.view_reports",
+    "helpdesk.delete_worklog",
+]
+_TICKET_MANAGE = [
+    *_TICKET_LEAD,
+    "helpdesk.change_teamsettings",
+    "helpdesk.view_teamsettings",
+    "projects.add_project",
+    "projects.change_project",
+]
 
 PERMISSIONS: dict[str, list[str]] = {
     ADMIN: ["*"],
-    SUPERVISOR: [*_CONTACT_MANAGE, *_TEAMS_VIEW, "accounts.change_team"],
-    DISPATCHER: [*_CONTACT_WORK, "contacts.merge_contact", *_TEAMS_VIEW],
-    AGENT: [*_CONTACT_WORK],
-    SERVICE_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW],
-    SALES_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW],
-    SALES_REP: [*_CONTACT_WORK, "contacts.export_contact"],
-    MARKETER: [*_CONTACT_WORK, "contacts.import_contact", "contacts.export_contact"],
+    SUPERVISOR: [*_CONTACT_MANAGE, *_TEAMS_VIEW, "accounts.change_team", *_TICKET_MANAGE],
+    DISPATCHER: [*_CONTACT_WORK, "contacts.merge_contact", *_TEAMS_VIEW, *_TICKET_LEAD],
+    AGENT: [*_CONTACT_WORK, *_TICKET_WORK],
+    SERVICE_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_MANAGE],
+    SALES_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_WORK, "helpdesk.view_reports"],
+    SALES_REP: [*_CONTACT_WORK, "contacts.export_contact", *_TICKET_WORK],
+    MARKETER: [*_CONTACT_WORK, "contacts.import_contact", "contacts.export_contact", "helpdesk.view_ticket"],
 }

@@ -28,10 +28,15 @@ class Job:
 def jobs() -> list[Job]:
     from payvand.contacts.tasks import import_files_purge
     from payvand.core.tasks import sessions_purge
+    from payvand.helpdesk.tasks import postponed_wake_task, queues_drain_task
+    from payvand.notifications.tasks import notifications_digest_send
 
     return [
         Job("core.sessions_purge", sessions_purge, dt.timedelta(hours=6)),
         Job("contacts.import_files_purge", import_files_purge, dt.timedelta(hours=1)),
+        Job("helpdesk.postponed_wake", postponed_wake_task, dt.timedelta(minutes=5)),
+        Job("helpdesk.queues_drain", queues_drain_task, dt.timedelta(minutes=5)),
+        Job("notifications.digest", notifications_digest_send, dt.timedelta(days=1)),
     ]
 
 

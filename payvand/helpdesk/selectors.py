@@ -1,0 +1,402 @@
+"""Every read of the helpdesk, scoped to what the viewer may see: the cartable lists, ticket lists and details."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from payvand.accounts.models import User
+from payvand.contacts.normalize import normalize_text
+from payvand.core.errors import NotFound, PermissionDenied, ValidationFailed
+from payvand.core.localization import to_ascii_digits
+from payvand.helpdesk.models import (
+    ACTIVE_CATEGORIES,
+    Mention,
+    Message,
+    Referral,
+    Status,
+    StatusCategory,
+    Task,
+    Ticket,
+    WorkLog,
+)
+
+PERMS = {
+    "view": "helpdesk.view_ticket",
+    "add": "helpdesk.add_ticket",
+    "change": "helpdesk.change_ticket",
+    "close": "helpdesk.close_ticket",
+    "merge": "helpdesk.merge_ticket",
+    "dispatch": "helpdesk.dispatch_ticket",
+    "review": "helpdesk.review_message",
+    "reports": "helpdesk.view_reports",
+}
+
+
+def ticket_require_perm(*, user: User, action: str) -> None:
+    if not user.is_authenticated or not user.is_active:
+        raise PermissionDenied(detail=_("Sign in first."))
+    if not user.has_perm(PERMS[action]):
+        raise PermissionDenied(detail=_("You do not have permission to do this with tickets."))
+
+
+def sees_everything(user: User) -> bool:
+    """Admins, dispatchers and supervisors see every ticket that comes in."""
+    return bool(user.is_superuser or user.has_perm(PERMS["dispatch"]))
+
+
+def _team_ids(user: User) -> list[int]:
+    cached = getattr(user, "_helpdesk_team_ids", None)
+    if cached is None:
+        cached = list(user.memberships.values_list("team_id", flat=True))
+        user._helpdesk_team_ids = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def visibility_q(user: User) -> Q:
+    """The tickets a team member works on: their teams' tickets, their own, ones they watch, ones with a task for
+    them or their team, ones referred to them, and their projects' tickets."""
+    teams = _team_ids(user)
+    task_q = Task.objects.filter(ticket=OuterRef("pk")).filter(Q(assignee=user) | Q(team_id__in=teams))
+    referral_q = Referral.objects.filter(ticket=OuterRef("pk"), to_user=user)
+    return (
+        Q(team_id__in=teams)
+        | Q(assignee=user)
+        | Q(watchers=user)
+        | Q(project__members=user)
+        | Q(Exists(task_q))
+        | Q(Exists(referral_q))
+    )
+
+
+def ticket_queryset_for_user(*, user: User) -> QuerySet[Ticket]:
+    ticket_require_perm(user=user, action="view")
+    qs = Ticket.objects.all()
+    if sees_everything(user):
+        return qs
+    visible_ids = Ticket.objects.filter(visibility_q(user)).values("pk")
+    return qs.filter(pk__in=visible_ids)
+
+
+def ticket_get_for_user(*, user: User, ticket_id: int, action: str = "view") -> Ticket:
+    """The ticket if the user may see it (404 otherwise: no one learns which ids exist), checked for `action`."""
+    ticket_require_perm(user=user, action="view")
+    try:
+        ticket_id = int(ticket_id)
+    except (TypeError, ValueError):
+        raise NotFound(detail=_("No such ticket.")) from None
+    ticket = (
+        ticket_queryset_for_user(user=user)
+        .select_related(
+            "requester",
+            "organisation",
+            "type",
+            "type__form",
+            "category",
+            "status",
+            "team",
+            "assignee",
+            "project",
+            "merged_into",
+            "created_by",
+        )
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound(detail=_("No such ticket."))
+    if action != "view":
+        ticket_require_perm(user=user, action=action)
+    return ticket
+
+
+def ticket_get_by_reference(*, user: User, reference: str) -> Ticket:
+    digits = "".join(ch for ch in to_ascii_digits(reference) if ch.isdigit())
+    if not digits:
+        raise NotFound(detail=_("No such ticket."))
+    ticket = ticket_queryset_for_user(user=user).filter(number=int(digits)).only("pk").first()
+    if ticket is None:
+        raise NotFound(detail=_("No such ticket."))
+    return ticket_get_for_user(user=user, ticket_id=ticket.pk)
+
+
+def ticket_detail(*, user: User, ticket_id: int) -> Ticket:
+    """The ticket with its thread, tasks, worklogs, referrals and watchers, in a fixed number of queries. Agents
+    see internal notes; drafts are shown to their author only."""
+    ticket = ticket_get_for_user(user=user, ticket_id=ticket_id)
+    messages = (
+        Message.objects.filter(ticket=ticket)
+        .filter(Q(is_draft=False) | Q(author=user))
+        .select_related("author", "author_contact", "reviewed_by")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+    ticket.thread = list(messages)  # type: ignore[attr-defined]
+    ticket.task_list = list(  # type: ignore[attr-defined]
+        ticket.tasks.select_related("assignee", "team", "required_skill").order_by("created_at", "id")
+    )
+    ticket.worklog_list = list(  # type: ignore[attr-defined]
+        ticket.worklogs.select_related("user", "task").order_by("started_at", "id")
+    )
+    ticket.referral_list = list(  # type: ignore[attr-defined]
+        ticket.referrals.select_related("from_user", "from_team", "to_user", "to_team", "responded_by")
+    )
+    ticket.watcher_list = list(ticket.watchers.all())  # type: ignore[attr-defined]
+    ticket.tag_list = list(ticket.tags.all())  # type: ignore[attr-defined]
+    ticket.minutes_total = sum(w.minutes for w in ticket.worklog_list)  # type: ignore[attr-defined]
+    return ticket
+
+
+# ---------------------------------------------------------------------------------------------- lists
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+    count: int | None = None
+
+
+SORTS: dict[str, tuple[str, bool]] = {
+    "-updated_at": ("updated_at", True),
+    "updated_at": ("updated_at", False),
+    "-created_at": ("created_at", True),
+    "created_at": ("created_at", False),
+    "-priority": ("priority", True),
+    "priority": ("priority", False),
+    "due_at": ("due_at", False),
+    "-due_at": ("due_at", True),
+}
+
+LISTS = {
+    "mine": gettext_lazy("My tickets"),
+    "team": gettext_lazy("My team's queue"),
+    "unassigned": gettext_lazy("Unassigned"),
+    "overdue": gettext_lazy("Overdue"),
+    "all": gettext_lazy("All I can see"),
+    "closed": gettext_lazy("Recently done"),
+}
+
+
+def _encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, dt.datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, field: str) -> tuple[Any, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        value, pk = json.loads(raw)
+        if not isinstance(pk, int):
+            raise ValueError
+        if field in ("updated_at", "created_at", "due_at") and value is not None:
+            value = dt.datetime.fromisoformat(value)
+        elif field == "priority" and not isinstance(value, int):
+            raise ValueError
+        return value, pk
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
+        raise ValidationFailed.on("cursor", _("This cursor is not valid; start from the first page.")) from None
+
+
+def _int_or_error(name: str, value: Any) -> int:
+    try:
+        return int(to_ascii_digits(str(value)))
+    except (TypeError, ValueError):
+        raise ValidationFailed.on(name, _("Give a number.")) from None
+
+
+def ticket_filter(qs: QuerySet[Ticket], *, user: User, filters: dict[str, Any]) -> QuerySet[Ticket]:
+    """Apply list filters: list, status, team, assignee, requester, project, priority, type, category, channel,
+    tag, search and form values (`form.<field>`)."""
+    now = timezone.now()
+    which = filters.get("list") or ""
+    teams = _team_ids(user)
+    if which == "mine":
+        qs = qs.filter(assignee=user, status_category__in=ACTIVE_CATEGORIES)
+    elif which == "team":
+        qs = qs.filter(team_id__in=teams, status_category__in=ACTIVE_CATEGORIES)
+    elif which == "unassigned":
+        qs = qs.filter(assignee__isnull=True, status_category__in=ACTIVE_CATEGORIES)
+        if not sees_everything(user):
+            qs = qs.filter(team_id__in=teams)
+    elif which == "overdue":
+        qs = qs.filter(due_at__lt=now, status_category__in=ACTIVE_CATEGORIES)
+    elif which == "closed":
+        qs = qs.exclude(status_category__in=ACTIVE_CATEGORIES)
+    elif which not in ("", "all"):
+        raise ValidationFailed.on("list", _("Unknown list."))
+    status = filters.get("status")
+    if status:
+        if status == "active":
+            qs = qs.filter(status_category__in=ACTIVE_CATEGORIES)
+        elif status in StatusCategory.values:
+            qs = qs.filter(status_category=status)
+        else:
+            qs = qs.filter(status_id=_int_or_error("status", status))
+    for name in ("team", "requester", "project", "type", "category"):
+        value = filters.get(name)
+        if value not in (None, ""):
+            if value == "none":
+                qs = qs.filter(**{f"{name}__isnull": True})
+            else:
+                qs = qs.filter(**{f"{name}_id": _int_or_error(name, value)})
+    assignee = filters.get("assignee")
+    if assignee not in (None, ""):
+        if assignee == "me":
+            qs = qs.filter(assignee=user)
+        elif assignee == "none":
+            qs = qs.filter(assignee__isnull=True)
+        else:
+            qs = qs.filter(assignee_id=_int_or_error("assignee", assignee))
+    priority = filters.get("priority")
+    if priority not in (None, ""):
+        qs = qs.filter(priority=_int_or_error("priority", priority))
+    channel = filters.get("channel")
+    if channel:
+        qs = qs.filter(channel=channel)
+    tag = filters.get("tag")
+    if tag:
+        qs = qs.filter(tags__name=tag)
+    text = (filters.get("search") or "").strip()
+    if text:
+        digits = to_ascii_digits(text).lstrip("#")
+        if digits.isdigit():
+            qs = qs.filter(Q(number=int(digits)) | Q(search_text__contains=digits))
+        else:
+            for word in normalize_text(text).split()[:8]:
+                qs = qs.filter(search_text__contains=word)
+    form_filters = {k[5:]: v for k, v in filters.items() if k.startswith("form.") and v not in (None, "")}
+    if form_filters:
+        from payvand.forms.selectors import form_values_filter
+
+        qs = form_values_filter(qs, form_values_field="form_values", filters=form_filters)
+    return qs
+
+
+def ticket_page(
+    *,
+    user: User,
+    filters: dict[str, Any] | None = None,
+    sort: str = "-updated_at",
+    cursor: str | None = None,
+    limit: int = 25,
+    with_count: bool = False,
+) -> Page:
+    """One page of tickets by keyset pagination: fast on any page at millions of tickets."""
+    if sort not in SORTS:
+        raise ValidationFailed.on("sort", _("Unknown sort order."))
+    if not 1 <= limit <= 200:
+        raise ValidationFailed.on("limit", _("Ask for 1 to 200 items."))
+    field, desc = SORTS[sort]
+    qs = ticket_filter(ticket_queryset_for_user(user=user), user=user, filters=filters or {})
+    count = qs.count() if with_count else None
+    if field == "due_at":
+        qs = qs.filter(due_at__isnull=False)
+    if cursor:
+        value, pk = _decode_cursor(cursor, field)
+        if desc:
+            qs = qs.filter(Q(**{f"{field}__lt": value}) | Q(**{field: value, "pk__lt": pk}))
+        else:
+            qs = qs.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}))
+    order = [f"-{field}", "-pk"] if desc else [field, "pk"]
+    rows = list(
+        qs.select_related("requester", "status", "team", "assignee", "type", "category").order_by(*order)[: limit + 1]
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = _encode_cursor([getattr(last, field), last.pk])
+    return Page(items=rows, next_cursor=next_cursor, count=count)
+
+
+def cartable_counts(*, user: User) -> dict[str, int]:
+    """How many items are in each cartable list."""
+    base = ticket_queryset_for_user(user=user)
+    counts = {}
+    for name in ("mine", "team", "unassigned", "overdue"):
+        counts[name] = ticket_filter(base, user=user, filters={"list": name}).count()
+    counts["tasks"] = task_queryset_mine(user=user).count()
+    counts["review"] = review_queue(user=user).count() if user.has_perm(PERMS["review"]) else 0
+    counts["mentions"] = Mention.objects.filter(user=user, seen_at__isnull=True).count()
+    counts["referrals"] = referrals_waiting(user=user).count()
+    return counts
+
+
+def task_queryset_mine(*, user: User) -> QuerySet[Task]:
+    """Open tasks for me, and unassigned open tasks of my teams."""
+    teams = _team_ids(user)
+    return (
+        Task.objects.filter(state__in=[Task.State.OPEN, Task.State.IN_PROGRESS])
+        .filter(Q(assignee=user) | Q(assignee__isnull=True, team_id__in=teams))
+        .select_related("ticket", "ticket__requester", "assignee", "team")
+        .order_by("due_at", "created_at")
+    )
+
+
+def review_queue(*, user: User) -> QuerySet[Message]:
+    """Replies waiting for review on tickets of my teams (every team for dispatchers)."""
+    qs = Message.objects.filter(review=Message.Review.PENDING).select_related("ticket", "author")
+    if not sees_everything(user):
+        qs = qs.filter(ticket__team_id__in=_team_ids(user))
+    return qs.order_by("created_at")
+
+
+def mentions_for(*, user: User) -> QuerySet[Mention]:
+    return (
+        Mention.objects.filter(user=user)
+        .select_related("message", "message__ticket", "message__author")
+        .order_by("seen_at", "-message__created_at")
+    )
+
+
+def referrals_waiting(*, user: User) -> QuerySet[Referral]:
+    teams = _team_ids(user)
+    return (
+        Referral.objects.filter(state=Referral.State.PENDING)
+        .filter(Q(to_user=user) | Q(to_user__isnull=True, to_team_id__in=teams))
+        .select_related("ticket", "from_user", "to_team")
+        .order_by("created_at")
+    )
+
+
+def statuses() -> list[Status]:
+    return list(Status.objects.order_by("order", "name"))
+
+
+def requester_history(*, user: User, ticket: Ticket, limit: int = 10) -> list[Ticket]:
+    """The requester's other tickets (for the sidebar), newest first."""
+    return list(
+        ticket_queryset_for_user(user=user)
+        .filter(requester_id=ticket.requester_id)
+        .exclude(pk=ticket.pk)
+        .select_related("status")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def tickets_for_contact(*, user: User, contact_id: int, limit: int = 20) -> list[Ticket]:
+    """For the 360° page: the contact's tickets (as requester or organisation), open first."""
+    if not user.has_perm(PERMS["view"]):
+        return []
+    qs = ticket_queryset_for_user(user=user).filter(Q(requester_id=contact_id) | Q(organisation_id=contact_id))
+    return list(qs.select_related("status", "assignee", "team").order_by("-created_at")[:limit])
+
+
+def time_by_user_for_ticket(*, ticket: Ticket) -> list[dict[str, Any]]:
+    return [
+        dict(row)
+        for row in WorkLog.objects.filter(ticket=ticket)
+        .values("user_id", "user__full_name", "user__email")
+        .annotate(minutes=Sum("minutes"))
+        .order_by("user__full_name")
+    ]

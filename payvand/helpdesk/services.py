@@ -1,0 +1,1502 @@
+"""Every write of the helpdesk: one function per use case, each in one transaction, each leaving an Event."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import nh3
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rapidfuzz import fuzz
+
+from payvand.accounts.models import Team, User
+from payvand.contacts.models import Contact, Tag
+from payvand.contacts.normalize import normalize_text
+from payvand.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from payvand.core.services import event_record
+from payvand.helpdesk import routing
+from payvand.helpdesk.models import (
+    ACTIVE_CATEGORIES,
+    DONE_CATEGORIES,
+    Attachment,
+    Category,
+    Channel,
+    Mention,
+    Message,
+    Priority,
+    Referral,
+    SavedView,
+    Status,
+    StatusCategory,
+    Task,
+    TeamContact,
+    TeamSettings,
+    Ticket,
+    TicketCounter,
+    TicketLink,
+    TicketType,
+    WorkLog,
+)
+from payvand.notifications import live
+from payvand.notifications.models import Kind
+from payvand.notifications.services import notify
+from payvand.projects.models import Project
+
+MAX_SUBJECT = 300
+MAX_BODY = 100_000
+DUPLICATE_SCORE = 80
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def status_for(category: str) -> Status:
+    status = Status.objects.filter(category=category, is_builtin=True).first()
+    if status is None:  # pragma: no cover - the built-in statuses come with the migrations
+        status = Status.objects.create(name=category, category=category, is_builtin=True)
+    return status
+
+
+def ticket_url(ticket: Ticket) -> str:
+    """The ticket page (mounted at /tickets/<id>/ by helpdesk/urls.py)."""
+    return f"/tickets/{ticket.pk}/"
+
+
+def _search_text(subject: str, description: str) -> str:
+    return normalize_text(f"{subject} {description}")[:4000]
+
+
+def _lock(ticket: Ticket, version: int | None = None) -> Ticket:
+    """Re-read the ticket under a row lock; with `version`, refuse if someone else changed it meanwhile."""
+    locked = Ticket.objects.select_for_update().filter(pk=ticket.pk).first()
+    if locked is None:
+        raise NotFound(detail=_("No such ticket."))
+    if version is not None and locked.version != version:
+        raise Conflict(
+            detail=_("Someone else changed this ticket meanwhile. Reload it and try again."),
+            errors=[FieldError("version", _("Expected version %(v)s.") % {"v": locked.version})],
+            extra={"version": locked.version},
+        )
+    return locked
+
+
+def _save(ticket: Ticket, fields: Iterable[str]) -> None:
+    ticket.version = F("version") + 1
+    ticket.updated_at = timezone.now()
+    ticket.save(update_fields=[*set(fields), "version", "updated_at"])
+    ticket.refresh_from_db(fields=["version"])
+
+
+def _broadcast(ticket: Ticket, verb: str, *, extra_users: Iterable[int | None] = (), teams: Iterable[int | None] = ()):
+    team_ids = [ticket.team_id, *teams]
+    user_ids = [ticket.assignee_id, *extra_users]
+    tid = ticket.pk
+    transaction.on_commit(lambda: live.push_ticket(ticket_id=tid, team_ids=team_ids, user_ids=user_ids, verb=verb))
+
+
+def _set_status(ticket: Ticket, status: Status) -> list[str]:
+    now = timezone.now()
+    ticket.status = status
+    ticket.status_category = status.category
+    fields = ["status", "status_category"]
+    if status.category == StatusCategory.RESOLVED:
+        ticket.resolved_at = now
+        fields.append("resolved_at")
+    elif status.category == StatusCategory.CLOSED:
+        ticket.closed_at = now
+        fields.append("closed_at")
+        if ticket.resolved_at is None:
+            ticket.resolved_at = now
+            fields.append("resolved_at")
+    elif status.category in ACTIVE_CATEGORIES:
+        ticket.resolved_at = None
+        ticket.closed_at = None
+        fields += ["resolved_at", "closed_at"]
+    if status.category != StatusCategory.POSTPONED and ticket.postponed_until is not None:
+        ticket.postponed_until = None
+        fields.append("postponed_until")
+    return fields
+
+
+def _freed_capacity(team_id: int | None) -> None:
+    """A ticket left someone's plate: let the team's waiting tickets in."""
+    if team_id is None:
+        return
+    team = Team.objects.filter(pk=team_id).first()
+    if team is not None:
+        routing.queue_drain(team=team)
+
+
+def sanitize_html(html: str) -> str:
+    return nh3.clean(html, link_rel="noopener noreferrer nofollow")
+
+
+def _text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", nh3.clean(html, tags=set())).strip()
+
+
+def user_teams(user: User) -> list[int]:
+    return list(user.memberships.values_list("team_id", flat=True))
+
+
+def user_may_close(*, user: User, ticket: Ticket) -> bool:
+    """Closing right: the team's close roles if it set any, else the role's `close_ticket` permission."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    settings_row = TeamSettings.objects.filter(team_id=ticket.team_id).first() if ticket.team_id else None
+    if settings_row is not None:
+        role_ids = set(settings_row.close_roles.values_list("pk", flat=True))
+        if role_ids:
+            return user.groups.filter(pk__in=role_ids).exists()
+    return user.has_perm("helpdesk.close_ticket")
+
+
+def user_may_reopen(*, user: User, ticket: Ticket) -> bool:
+    if user.is_superuser:
+        return True
+    settings_row = TeamSettings.objects.filter(team_id=ticket.team_id).first() if ticket.team_id else None
+    if settings_row is not None:
+        role_ids = set(settings_row.reopen_roles.values_list("pk", flat=True))
+        if role_ids:
+            return user.groups.filter(pk__in=role_ids).exists()
+    return user.has_perm("helpdesk.change_ticket")
+
+
+def _team_watchers(ticket: Ticket) -> list[User]:
+    """The assignee, the watchers, the team lead and the team's dispatcher/service/area managers."""
+    people: list[User | None] = [ticket.assignee, *ticket.watchers.all()]
+    if ticket.team_id:
+        team = Team.objects.select_related("lead").get(pk=ticket.team_id)
+        people.append(team.lead)
+        people += [tc.user for tc in TeamContact.objects.filter(team_id=ticket.team_id).select_related("user")]
+    return [p for p in people if p is not None]
+
+
+# ---------------------------------------------------------------------------------------------- duplicates
+
+
+@dataclass
+class DuplicateCandidate:
+    ticket: Ticket
+    score: int
+    reason: str
+
+
+def ticket_find_duplicates(
+    *,
+    requester: Contact,
+    subject: str,
+    description: str = "",
+    external_id: str = "",
+    exclude_id: int | None = None,
+    limit: int = 5,
+) -> list[DuplicateCandidate]:
+    """Likely duplicates: the same external message id, or the same requester's open tickets within the window
+    whose subject (or body) is similar."""
+    found: dict[int, DuplicateCandidate] = {}
+    if external_id:
+        for t in Ticket.objects.filter(external_id=external_id).exclude(pk=exclude_id or 0)[:limit]:
+            found[t.pk] = DuplicateCandidate(t, 100, "external_id")
+    since = timezone.now() - dt.timedelta(days=settings.TICKET_DUPLICATE_WINDOW_DAYS)
+    open_tickets = (
+        Ticket.objects.filter(requester=requester, status_category__in=ACTIVE_CATEGORIES, created_at__gte=since)
+        .exclude(pk=exclude_id or 0)
+        .order_by("-created_at")[:200]
+    )
+    wanted_subject = normalize_text(subject)
+    wanted_body = normalize_text(description)[:2000]
+    for t in open_tickets:
+        if t.pk in found:
+            continue
+        score = fuzz.token_set_ratio(wanted_subject, normalize_text(t.subject))
+        reason = "subject"
+        if wanted_body and t.description:
+            body_score = fuzz.token_set_ratio(wanted_body, normalize_text(t.description)[:2000])
+            if body_score > score:
+                score, reason = body_score, "description"
+        if score >= DUPLICATE_SCORE:
+            found[t.pk] = DuplicateCandidate(t, int(score), reason)
+    return sorted(found.values(), key=lambda c: -c.score)[:limit]
+
+
+# ---------------------------------------------------------------------------------------------- create and edit
+
+
+def _validate_fields(
+    *,
+    subject: str | None,
+    description: str | None,
+    priority: int | None,
+    channel: str | None,
+    estimate_minutes: int | None,
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if subject is not None:
+        if not subject.strip():
+            errors.append(FieldError("subject", _("Give the ticket a subject.")))
+        elif len(subject) > MAX_SUBJECT:
+            errors.append(FieldError("subject", _("Use at most %(n)s characters.") % {"n": MAX_SUBJECT}))
+    if description is not None and len(description) > MAX_BODY:
+        errors.append(FieldError("description", _("Use at most %(n)s characters.") % {"n": MAX_BODY}))
+    if priority is not None and priority not in Priority.values:
+        errors.append(FieldError("priority", _("Choose a priority from 1 (low) to 4 (urgent).")))
+    if channel is not None and channel not in Channel.values:
+        errors.append(FieldError("channel", _("Unknown channel.")))
+    if estimate_minutes is not None and not (0 <= estimate_minutes <= 100_000):
+        errors.append(FieldError("estimate_minutes", _("Give an estimate between 0 and 100000 minutes.")))
+    return errors
+
+
+def _clean_form_values(ticket_type: TicketType | None, values: dict[str, Any] | None) -> dict[str, Any]:
+    if not values and (ticket_type is None or ticket_type.form_id is None):
+        return {}
+    if ticket_type is None or ticket_type.form is None:
+        raise ValidationFailed.on("form_values", _("This ticket has no form; choose a type with a form."))
+    from payvand.forms.services import form_values_clean
+
+    return form_values_clean(form=ticket_type.form, values=values or {})
+
+
+def _organisation_of(contact: Contact) -> Contact | None:
+    if contact.kind == Contact.Kind.ORGANISATION:
+        return None
+    aff = contact.affiliations.select_related("organisation").order_by("id").first()
+    return aff.organisation if aff is not None else None
+
+
+def ticket_create(
+    *,
+    by: User | None,
+    subject: str,
+    requester: Contact,
+    description: str = "",
+    channel: str = Channel.WEB,
+    type: TicketType | None = None,
+    category: Category | None = None,
+    priority: int | None = None,
+    team: Team | None = None,
+    assignee: User | None = None,
+    project: Project | None = None,
+    form_values: dict[str, Any] | None = None,
+    tags: Iterable[str] = (),
+    watchers: Iterable[User] = (),
+    estimate_minutes: int | None = None,
+    due_at: dt.datetime | None = None,
+    external_id: str = "",
+    route: bool = True,
+) -> Ticket:
+    """Register a request. The same external message id is never registered twice (409 with the existing ticket);
+    the team is chosen by the routing rules unless given, and then a person by the team's strategy."""
+    errors = _validate_fields(
+        subject=subject,
+        description=description,
+        priority=priority,
+        channel=channel,
+        estimate_minutes=estimate_minutes,
+    )
+    if type is not None and not type.is_active:
+        errors.append(FieldError("type", _("This ticket type is no longer in use.")))
+    if assignee is not None and not assignee.is_active:
+        errors.append(FieldError("assignee", _("This user is not active.")))
+    if len(external_id) > 300:
+        errors.append(FieldError("external_id", _("Use at most %(n)s characters.") % {"n": 300}))
+    tag_names = [t.strip() for t in tags if t and t.strip()]
+    if any(len(t) > 64 for t in tag_names):
+        errors.append(FieldError("tags", _("A tag has at most 64 characters.")))
+    if errors:
+        raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
+    values = _clean_form_values(type, form_values)
+    with transaction.atomic():
+        if external_id:
+            existing = Ticket.objects.filter(external_id=external_id).first()
+            if existing is not None:
+                raise Conflict(
+                    detail=_("This message is already registered as ticket %(ref)s.") % {"ref": existing.reference},
+                    extra={"ticket": existing.pk, "reference": existing.reference},
+                )
+        counter = TicketCounter.objects.select_for_update().get(pk=1)
+        counter.last += 1
+        counter.save(update_fields=["last"])
+        if project is not None and team is None and project.team_id is not None:
+            team = project.team
+        ticket = Ticket.objects.create(
+            number=counter.last,
+            subject=subject.strip(),
+            description=description,
+            requester=requester,
+            organisation=_organisation_of(requester),
+            channel=channel,
+            type=type,
+            category=category,
+            priority=priority or (type.default_priority if type is not None else Priority.NORMAL),
+            status=status_for(StatusCategory.NEW),
+            status_category=StatusCategory.NEW,
+            team=team,
+            assignee=assignee,
+            project=project,
+            form_values=values,
+            estimate_minutes=estimate_minutes,
+            due_at=due_at,
+            external_id=external_id,
+            created_by=by if by is not None and by.is_authenticated else None,
+            search_text=_search_text(subject, description),
+        )
+        if tag_names:
+            ticket.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tag_names])
+        if watchers:
+            ticket.watchers.set(list(watchers))
+        event_record(
+            actor=by,
+            verb="ticket.created",
+            target=ticket,
+            contact=requester,
+            data={"reference": ticket.reference, "subject": ticket.subject, "channel": channel},
+        )
+        if assignee is not None:
+            event_record(
+                actor=by,
+                verb="ticket.assigned",
+                target=ticket,
+                contact=requester,
+                data={"assignee": assignee.pk, "reason": "chosen"},
+            )
+        if route:
+            routing.ticket_route(ticket=ticket, by=by)
+            ticket.refresh_from_db()
+        if ticket.assignee_id and ticket.assignee_id != (by.pk if by else None):
+            notify(
+                recipients=[ticket.assignee],
+                kind=Kind.ASSIGNED,
+                title=_("%(ref)s assigned to you: %(subject)s") % {"ref": ticket.reference, "subject": ticket.subject},
+                url=ticket_url(ticket),
+                ticket=ticket,
+                exclude=by,
+            )
+        elif ticket.team_id and not ticket.assignee_id:
+            team_obj = Team.objects.select_related("lead").get(pk=ticket.team_id)
+            notify(
+                recipients=[team_obj.lead, *[tc.user for tc in TeamContact.objects.filter(team=team_obj)]],
+                kind=Kind.QUEUED,
+                title=_("New in %(team)s: %(ref)s %(subject)s")
+                % {"team": team_obj.name, "ref": ticket.reference, "subject": ticket.subject},
+                url=ticket_url(ticket),
+                ticket=ticket,
+                exclude=by,
+            )
+        _broadcast(ticket, "created")
+    return ticket
+
+
+DONE_OR_POSTPONED = (*DONE_CATEGORIES, StatusCategory.POSTPONED)
+
+UPDATABLE = {
+    "subject",
+    "description",
+    "type",
+    "category",
+    "priority",
+    "channel",
+    "project",
+    "form_values",
+    "estimate_minutes",
+    "due_at",
+    "tags",
+    "watchers",
+    "status",
+}
+
+
+def ticket_update(*, ticket: Ticket, by: User, version: int | None = None, **changes: Any) -> Ticket:
+    """Edit a ticket's fields. `version` must match the one the editor read (optimistic locking): of two agents
+    saving at once one gets a conflict, and no update is lost."""
+    unknown = set(changes) - UPDATABLE
+    if unknown:
+        raise ValidationFailed.on(sorted(unknown)[0], _("This field cannot be changed here."))
+    errors = _validate_fields(
+        subject=changes.get("subject"),
+        description=changes.get("description"),
+        priority=changes.get("priority"),
+        channel=changes.get("channel"),
+        estimate_minutes=changes.get("estimate_minutes"),
+    )
+    new_status: Status | None = changes.get("status")
+    if new_status is not None and new_status.category in DONE_OR_POSTPONED:
+        errors.append(
+            FieldError("status", _("Use resolve, close, cancel or postpone to move a ticket to this status."))
+        )
+    if errors:
+        raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
+    with transaction.atomic():
+        locked = _lock(ticket, version)
+        if not locked.is_active and set(changes) - {"tags", "watchers"}:
+            raise Conflict(detail=_("Reopen the ticket before changing it."))
+        fields: list[str] = []
+        before: dict[str, Any] = {}
+        for name in ("subject", "description", "type", "category", "priority", "channel", "project"):
+            if name in changes:
+                old = getattr(locked, f"{name}_id" if name in ("type", "category", "project") else name)
+                new = changes[name]
+                new_key = new.pk if hasattr(new, "pk") else new
+                if old != new_key:
+                    before[name] = old
+                    setattr(locked, name, new)
+                    fields.append(name)
+        for name in ("estimate_minutes", "due_at"):
+            if name in changes and getattr(locked, name) != changes[name]:
+                before[name] = getattr(locked, name)
+                setattr(locked, name, changes[name])
+                fields.append(name)
+        if "form_values" in changes or "type" in fields:
+            values = changes.get("form_values", locked.form_values if "type" not in fields else {})
+            locked.form_values = _clean_form_values(locked.type, values)
+            fields.append("form_values")
+        if "subject" in fields or "description" in fields:
+            locked.search_text = _search_text(locked.subject, locked.description)
+            fields.append("search_text")
+        if new_status is not None and new_status.pk != locked.status_id:
+            before["status"] = locked.status_id
+            fields += _set_status(locked, new_status)
+        if fields:
+            _save(locked, fields)
+        if "tags" in changes:
+            names = [t.strip() for t in changes["tags"] if t and t.strip()]
+            locked.tags.set([Tag.objects.get_or_create(name=n[:64])[0] for n in names])
+            before["tags"] = True
+        if "watchers" in changes:
+            locked.watchers.set(list(changes["watchers"]))
+            before["watchers"] = True
+        if before:
+            if not fields:
+                _save(locked, [])
+            event_record(
+                actor=by,
+                verb="ticket.updated",
+                target=locked,
+                contact=locked.requester,
+                data={"fields": sorted(before)},
+            )
+            _broadcast(locked, "updated")
+    return locked
+
+
+def ticket_assign(
+    *, ticket: Ticket, by: User, assignee: User | None, team: Team | None = None, version: int | None = None
+) -> Ticket:
+    """Give the ticket to a person (and optionally move it to a team). The assignee must be in the team."""
+    with transaction.atomic():
+        locked = _lock(ticket, version)
+        if not locked.is_active:
+            raise Conflict(detail=_("Reopen the ticket before assigning it."))
+        target_team = team or locked.team
+        if assignee is not None:
+            if not assignee.is_active:
+                raise ValidationFailed.on("assignee", _("This user is not active."))
+            if target_team is not None and not assignee.memberships.filter(team=target_team).exists():
+                raise ValidationFailed.on("assignee", _("This person is not a member of the ticket's team."))
+        old_assignee, old_team = locked.assignee_id, locked.team_id
+        locked.assignee = assignee
+        locked.team = target_team
+        fields = ["assignee", "team"]
+        if locked.status_category == StatusCategory.NEW and assignee is not None:
+            fields += _set_status(locked, status_for(StatusCategory.OPEN))
+        _save(locked, fields)
+        event_record(
+            actor=by,
+            verb="ticket.assigned",
+            target=locked,
+            contact=locked.requester,
+            data={
+                "assignee": assignee.pk if assignee else None,
+                "team": target_team.pk if target_team else None,
+                "from_assignee": old_assignee,
+                "from_team": old_team,
+                "reason": "manual",
+            },
+        )
+        if assignee is not None:
+            notify(
+                recipients=[assignee],
+                kind=Kind.ASSIGNED,
+                title=_("%(ref)s assigned to you: %(subject)s") % {"ref": locked.reference, "subject": locked.subject},
+                url=ticket_url(locked),
+                ticket=locked,
+                exclude=by,
+            )
+        _broadcast(locked, "assigned", extra_users=[old_assignee], teams=[old_team])
+        if old_assignee and old_assignee != (assignee.pk if assignee else None):
+            transaction.on_commit(lambda: _freed_capacity(old_team))
+    return locked
+
+
+def ticket_watch(*, ticket: Ticket, by: User, watch: bool = True) -> Ticket:
+    with transaction.atomic():
+        if watch:
+            ticket.watchers.add(by)
+        else:
+            ticket.watchers.remove(by)
+        event_record(
+            actor=by,
+            verb="ticket.watched" if watch else "ticket.unwatched",
+            target=ticket,
+            contact=ticket.requester,
+        )
+    return ticket
+
+
+# ---------------------------------------------------------------------------------------------- referral
+
+
+def ticket_refer(
+    *, ticket: Ticket, by: User, to_user: User | None = None, to_team: Team | None = None, note: str = ""
+) -> Referral:
+    """Hand the ticket to another person or team, with a note. The receiver accepts it or returns it."""
+    if to_user is None and to_team is None:
+        raise ValidationFailed.on("to_user", _("Refer to a person or a team."))
+    if to_user is not None and not to_user.is_active:
+        raise ValidationFailed.on("to_user", _("This user is not active."))
+    if to_user is not None and to_team is not None and not to_user.memberships.filter(team=to_team).exists():
+        raise ValidationFailed.on("to_user", _("This person is not a member of that team."))
+    if len(note) > 5000:
+        raise ValidationFailed.on("note", _("Use at most %(n)s characters.") % {"n": 5000})
+    with transaction.atomic():
+        locked = _lock(ticket)
+        if not locked.is_active:
+            raise Conflict(detail=_("Reopen the ticket before referring it."))
+        if to_team is None and to_user is not None:
+            member_teams = list(to_user.memberships.values_list("team_id", flat=True))
+            to_team = (
+                locked.team
+                if locked.team_id in member_teams
+                else Team.objects.filter(pk__in=member_teams).order_by("pk").first()
+            )
+        Referral.objects.filter(ticket=locked, state=Referral.State.PENDING).update(
+            state=Referral.State.RETURNED, response_note=_("Superseded by a new referral."), responded_at=timezone.now()
+        )
+        referral = Referral.objects.create(
+            ticket=locked,
+            from_user=by,
+            from_team=locked.team,
+            to_user=to_user,
+            to_team=to_team,
+            note=note,
+        )
+        old_assignee, old_team = locked.assignee_id, locked.team_id
+        locked.team = to_team or locked.team
+        locked.assignee = to_user
+        _save(locked, ["team", "assignee"])
+        event_record(
+            actor=by,
+            verb="ticket.referred",
+            target=locked,
+            contact=locked.requester,
+            data={
+                "referral": referral.pk,
+                "to_user": to_user.pk if to_user else None,
+                "to_team": to_team.pk if to_team else None,
+                "note": note[:500],
+            },
+        )
+        if to_user is not None:
+            recipients: list[User | None] = [to_user]
+        else:
+            team_obj = Team.objects.select_related("lead").get(pk=locked.team_id) if locked.team_id else None
+            recipients = [team_obj.lead] if team_obj else []
+            recipients += list(User.objects.filter(memberships__team_id=locked.team_id or 0, is_active=True))
+        notify(
+            recipients=recipients,
+            kind=Kind.REFERRED,
+            title=_("%(ref)s referred to you: %(subject)s") % {"ref": locked.reference, "subject": locked.subject},
+            body=note,
+            url=ticket_url(locked),
+            ticket=locked,
+            exclude=by,
+        )
+        _broadcast(locked, "referred", extra_users=[old_assignee], teams=[old_team])
+        if old_assignee and old_assignee != locked.assignee_id:
+            transaction.on_commit(lambda: _freed_capacity(old_team))
+    return referral
+
+
+def referral_respond(*, referral: Referral, by: User, accept: bool, note: str = "") -> Referral:
+    """The receiver accepts the referral (and takes the ticket) or returns it to whoever referred it."""
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().get(pk=referral.pk)
+        if referral.state != Referral.State.PENDING:
+            raise Conflict(detail=_("This referral has already been answered."))
+        is_receiver = referral.to_user_id == by.pk or (
+            referral.to_user_id is None and by.memberships.filter(team_id=referral.to_team_id or 0).exists()
+        )
+        if not is_receiver and not by.has_perm("helpdesk.dispatch_ticket"):
+            raise PermissionDenied(detail=_("Only the person or team it was referred to can answer a referral."))
+        ticket = _lock(referral.ticket)
+        referral.state = Referral.State.ACCEPTED if accept else Referral.State.RETURNED
+        referral.response_note = note[:5000]
+        referral.responded_by = by
+        referral.responded_at = timezone.now()
+        referral.save()
+        fields: list[str] = []
+        if accept:
+            if ticket.assignee_id is None and by.memberships.filter(team_id=ticket.team_id or 0).exists():
+                ticket.assignee = by
+                fields.append("assignee")
+            if ticket.status_category == StatusCategory.NEW:
+                fields += _set_status(ticket, status_for(StatusCategory.OPEN))
+        else:
+            ticket.team_id = referral.from_team_id or ticket.team_id
+            ticket.assignee_id = referral.from_user_id if referral.from_user_id else None
+            if ticket.assignee_id and not User.objects.filter(pk=ticket.assignee_id, is_active=True).exists():
+                ticket.assignee_id = None
+            fields += ["team", "assignee"]
+        _save(ticket, fields)
+        event_record(
+            actor=by,
+            verb="referral.accepted" if accept else "referral.returned",
+            target=ticket,
+            contact=ticket.requester,
+            data={"referral": referral.pk, "note": note[:500]},
+        )
+        if referral.from_user_id and referral.from_user_id != by.pk:
+            notify(
+                recipients=[referral.from_user],
+                kind=Kind.REFERRED,
+                title=(
+                    _("%(ref)s: your referral was accepted")
+                    if accept
+                    else _("%(ref)s: your referral was returned to you")
+                )
+                % {"ref": ticket.reference},
+                body=note,
+                url=ticket_url(ticket),
+                ticket=ticket,
+                exclude=by,
+            )
+        _broadcast(ticket, "referral", extra_users=[referral.to_user_id], teams=[referral.to_team_id])
+    return referral
+
+
+# ---------------------------------------------------------------------------------------------- messages
+
+
+MENTION_RE = re.compile(r"(?<![\w.])@([\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
+
+
+def _mentioned_users(text: str) -> list[User]:
+    emails = {m.lower().rstrip(".") for m in MENTION_RE.findall(text)}
+    if not emails:
+        return []
+    return list(User.objects.filter(email__in=emails, is_active=True))
+
+
+def _needs_review(ticket: Ticket, by: User | None, kind: str) -> bool:
+    if kind != Message.Kind.REPLY or by is None or ticket.team_id is None:
+        return False
+    if by.has_perm("helpdesk.review_message"):
+        return False
+    return TeamSettings.objects.filter(team_id=ticket.team_id, review_replies=True).exists()
+
+
+def _attachments_clean(files: Iterable[UploadedFile]) -> list[tuple[UploadedFile, str]]:
+    from payvand.helpdesk.files import sniff_content_type
+
+    out = []
+    for f in files:
+        if f.size is not None and f.size > settings.ATTACHMENT_MAX_BYTES:
+            raise ValidationFailed.on(
+                "attachments",
+                _("%(name)s is larger than %(mb)s MB.")
+                % {"name": f.name, "mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)},
+            )
+        out.append((f, sniff_content_type(f)))
+    return out
+
+
+def message_add(
+    *,
+    ticket: Ticket,
+    by: User | None,
+    body: str,
+    kind: str = Message.Kind.REPLY,
+    is_html: bool = False,
+    is_draft: bool = False,
+    attachments: Iterable[UploadedFile] = (),
+    author_contact: Contact | None = None,
+    channel: str = "",
+    external_id: str = "",
+) -> Message:
+    """Add a public reply, an internal note or an inbound customer message. Replies of teams with review switched
+    on wait for a dispatcher; drafts wait for their author. @name@example.com mentions notify those people."""
+    if kind not in Message.Kind.values:
+        raise ValidationFailed.on("kind", _("Unknown message kind."))
+    if len(body) > MAX_BODY:
+        raise ValidationFailed.on("body", _("Use at most %(n)s characters.") % {"n": MAX_BODY})
+    html = sanitize_html(body) if is_html else ""
+    text = _text_of(body) if is_html else body.strip()
+    files = _attachments_clean(attachments)
+    if not text and not files:
+        raise ValidationFailed.on("body", _("Write something or attach a file."))
+    with transaction.atomic():
+        locked = _lock(ticket)
+        if locked.merged_into_id:
+            raise Conflict(detail=_("This ticket was merged into another one; write there."))
+        review = Message.Review.PENDING if not is_draft and _needs_review(locked, by, kind) else ""
+        message = Message.objects.create(
+            ticket=locked,
+            kind=kind,
+            author=by if by is not None and by.is_authenticated else None,
+            author_contact=author_contact,
+            channel=channel or (locked.channel if kind == Message.Kind.REPLY else ""),
+            body_text=text,
+            body_html=html,
+            is_draft=is_draft,
+            review=review,
+            external_id=external_id,
+        )
+        for f, content_type in files:
+            Attachment.objects.create(
+                message=message, file=f, name=(f.name or "file")[:255], content_type=content_type, size=f.size or 0
+            )
+        fields: list[str] = []
+        if kind == Message.Kind.INBOUND:
+            if not locked.is_active:
+                if settings.TICKET_REPLY_TO_CLOSED == "reopen":
+                    fields += _set_status(locked, status_for(StatusCategory.OPEN))
+            elif locked.status_category == StatusCategory.PENDING_CUSTOMER:
+                fields += _set_status(locked, status_for(StatusCategory.OPEN))
+        _save(locked, fields)
+        event_record(
+            actor=by,
+            verb="message.draft" if is_draft else f"message.{kind}",
+            target=locked,
+            contact=locked.requester,
+            data={"message": message.pk, "review": review},
+        )
+        if not is_draft:
+            _after_message(locked, message, by)
+    return message
+
+
+def _after_message(ticket: Ticket, message: Message, by: User | None) -> None:
+    """What a message that is no longer a draft sets off: mentions, review queue or sending, notifications."""
+    mentioned = _mentioned_users(message.body_text)
+    for user in mentioned:
+        Mention.objects.get_or_create(message=message, user=user)
+    if mentioned:
+        notify(
+            recipients=mentioned,
+            kind=Kind.MENTION,
+            title=_("You were mentioned on %(ref)s") % {"ref": ticket.reference},
+            body=message.body_text[:500],
+            url=ticket_url(ticket),
+            ticket=ticket,
+            exclude=by,
+        )
+    if message.review == Message.Review.PENDING:
+        reviewers = User.objects.filter(
+            Q(memberships__team_id=ticket.team_id) | Q(pk__in=_dispatchers(ticket.team_id)), is_active=True
+        ).distinct()
+        notify(
+            recipients=[u for u in reviewers if u.has_perm("helpdesk.review_message")],
+            kind=Kind.REVIEW,
+            title=_("A reply on %(ref)s waits for your review") % {"ref": ticket.reference},
+            body=message.body_text[:500],
+            url=ticket_url(ticket),
+            ticket=ticket,
+            exclude=by,
+        )
+    elif message.kind == Message.Kind.REPLY:
+        _send_reply(ticket, message, by)
+    others = [u for u in _team_watchers(ticket) if u not in mentioned]
+    if message.kind == Message.Kind.INBOUND or message.kind == Message.Kind.NOTE:
+        notify(
+            recipients=others,
+            kind=Kind.MESSAGE,
+            title=_("New message on %(ref)s: %(subject)s") % {"ref": ticket.reference, "subject": ticket.subject},
+            body=message.body_text[:500],
+            url=ticket_url(ticket),
+            ticket=ticket,
+            exclude=by,
+        )
+    _broadcast(ticket, "message")
+
+
+def _dispatchers(team_id: int | None) -> list[int]:
+    if team_id is None:
+        return []
+    return list(
+        TeamContact.objects.filter(team_id=team_id, role=TeamContact.Role.DISPATCHER).values_list("user_id", flat=True)
+    )
+
+
+def _send_reply(ticket: Ticket, message: Message, by: User | None) -> None:
+    """Mark the reply sent and hand it to the outbound channel (email to the requester for now)."""
+    now = timezone.now()
+    message.sent_at = now
+    message.save(update_fields=["sent_at"])
+    if ticket.first_response_at is None:
+        Ticket.objects.filter(pk=ticket.pk).update(first_response_at=now)
+        ticket.first_response_at = now
+    message_id = message.pk
+    from payvand.helpdesk.tasks import reply_deliver
+
+    transaction.on_commit(lambda: reply_deliver.enqueue(message_id=message_id))
+
+
+def message_publish_draft(*, message: Message, by: User) -> Message:
+    with transaction.atomic():
+        message = Message.objects.select_for_update().select_related("ticket").get(pk=message.pk)
+        if not message.is_draft:
+            raise Conflict(detail=_("This message has already been sent."))
+        if message.author_id != by.pk:
+            raise PermissionDenied(detail=_("Only the author can send a draft."))
+        message.is_draft = False
+        message.review = Message.Review.PENDING if _needs_review(message.ticket, by, message.kind) else ""
+        message.created_at = timezone.now()
+        message.save(update_fields=["is_draft", "review", "created_at"])
+        event_record(
+            actor=by,
+            verb=f"message.{message.kind}",
+            target=message.ticket,
+            contact=message.ticket.requester,
+            data={"message": message.pk, "review": message.review},
+        )
+        _after_message(message.ticket, message, by)
+    return message
+
+
+def message_review(*, message: Message, by: User, approve: bool, body: str | None = None, note: str = "") -> Message:
+    """A dispatcher approves a reply (optionally edited: then it goes out as edited), or sends it back."""
+    if not by.has_perm("helpdesk.review_message"):
+        raise PermissionDenied(detail=_("You may not review replies."))
+    with transaction.atomic():
+        message = Message.objects.select_for_update().select_related("ticket").get(pk=message.pk)
+        if message.review != Message.Review.PENDING:
+            raise Conflict(detail=_("This reply is not waiting for review."))
+        if body is not None:
+            if not body.strip():
+                raise ValidationFailed.on("body", _("Write something."))
+            message.body_text = body.strip()
+            message.body_html = ""
+        message.review = Message.Review.APPROVED if approve else Message.Review.RETURNED
+        message.reviewed_by = by
+        message.review_note = note[:5000]
+        if not approve:
+            message.is_draft = True  # back with the author, to edit and send again
+        message.save()
+        ticket = message.ticket
+        event_record(
+            actor=by,
+            verb="message.approved" if approve else "message.returned",
+            target=ticket,
+            contact=ticket.requester,
+            data={"message": message.pk, "edited": body is not None, "note": note[:500]},
+        )
+        if approve:
+            _send_reply(ticket, message, by)
+        if message.author_id:
+            notify(
+                recipients=[message.author],
+                kind=Kind.REVIEW_DONE,
+                title=(_("Your reply on %(ref)s was approved") if approve else _("Your reply on %(ref)s was sent back"))
+                % {"ref": ticket.reference},
+                body=note,
+                url=ticket_url(ticket),
+                ticket=ticket,
+                exclude=by,
+            )
+        _broadcast(ticket, "review", extra_users=[message.author_id])
+    return message
+
+
+def message_split(*, message: Message, by: User, subject: str = "") -> Ticket:
+    """Move one message out into a new ticket for the same requester, linked to the original."""
+    source = message.ticket
+    with transaction.atomic():
+        new = ticket_create(
+            by=by,
+            subject=subject
+            or _("Split from %(ref)s: %(subject)s") % {"ref": source.reference, "subject": source.subject},
+            requester=message.author_contact or source.requester,
+            description=message.body_text,
+            channel=message.channel or source.channel,
+            type=source.type,
+            category=source.category,
+            priority=source.priority,
+            team=source.team,
+            project=source.project,
+            form_values=source.form_values or None,
+        )
+        Message.objects.filter(pk=message.pk).update(ticket=new)
+        TicketLink.objects.get_or_create(
+            source=new, target=source, kind=TicketLink.Kind.SPLIT, defaults={"created_by": by}
+        )
+        event_record(
+            actor=by,
+            verb="ticket.split",
+            target=source,
+            contact=source.requester,
+            data={"message": message.pk, "new_ticket": new.pk, "reference": new.reference},
+        )
+    return new
+
+
+# ---------------------------------------------------------------------------------------------- merge and link
+
+
+def ticket_link(*, source: Ticket, target: Ticket, by: User, kind: str = TicketLink.Kind.RELATED) -> TicketLink:
+    if source.pk == target.pk:
+        raise ValidationFailed.on("target", _("A ticket can't be linked to itself."))
+    if kind not in TicketLink.Kind.values:
+        raise ValidationFailed.on("kind", _("Unknown link kind."))
+    with transaction.atomic():
+        link, _created = TicketLink.objects.get_or_create(
+            source=source, target=target, kind=kind, defaults={"created_by": by}
+        )
+        event_record(
+            actor=by,
+            verb="ticket.linked",
+            target=source,
+            contact=source.requester,
+            data={"target": target.pk, "kind": kind, "reference": target.reference},
+        )
+    return link
+
+
+def ticket_merge(*, survivor: Ticket, duplicate: Ticket, by: User) -> Ticket:
+    """Merge `duplicate` into `survivor`: messages, tasks, worklogs and watchers move; the duplicate closes and
+    points to the survivor."""
+    if survivor.pk == duplicate.pk:
+        raise ValidationFailed.on("into", _("A ticket can't be merged into itself."))
+    if not by.has_perm("helpdesk.merge_ticket"):
+        raise PermissionDenied(detail=_("You may not merge tickets."))
+    with transaction.atomic():
+        first, second = sorted([survivor.pk, duplicate.pk])
+        locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")}
+        if len(locked) != 2:
+            raise NotFound(detail=_("No such ticket."))
+        keep, gone = locked[survivor.pk], locked[duplicate.pk]
+        if gone.merged_into_id:
+            raise Conflict(detail=_("%(ref)s was already merged.") % {"ref": gone.reference})
+        if keep.merged_into_id:
+            raise Conflict(detail=_("%(ref)s was merged into another ticket.") % {"ref": keep.reference})
+        moved = {
+            "messages": Message.objects.filter(ticket=gone).update(ticket=keep),
+            "tasks": Task.objects.filter(ticket=gone).update(ticket=keep),
+            "worklogs": WorkLog.objects.filter(ticket=gone).update(ticket=keep),
+        }
+        watchers = list(gone.watchers.all())
+        keep.watchers.add(*watchers)
+        moved["watchers"] = len(watchers)
+        old_assignee, old_team = gone.assignee_id, gone.team_id
+        gone.merged_into = keep
+        fields = ["merged_into", *_set_status(gone, status_for(StatusCategory.CLOSED))]
+        gone.resolution = _("Merged into %(ref)s.") % {"ref": keep.reference}
+        fields.append("resolution")
+        _save(gone, fields)
+        _save(keep, [])
+        TicketLink.objects.get_or_create(
+            source=gone, target=keep, kind=TicketLink.Kind.DUPLICATE, defaults={"created_by": by}
+        )
+        event_record(
+            actor=by,
+            verb="ticket.merged",
+            target=gone,
+            contact=gone.requester,
+            data={"into": keep.pk, "reference": keep.reference, **moved},
+        )
+        event_record(
+            actor=by,
+            verb="ticket.merged_in",
+            target=keep,
+            contact=keep.requester,
+            data={"from": gone.pk, "reference": gone.reference, **moved},
+        )
+        _broadcast(keep, "merged", extra_users=[old_assignee], teams=[old_team])
+        if old_assignee:
+            transaction.on_commit(lambda: _freed_capacity(old_team))
+    keep.refresh_from_db()
+    return keep
+
+
+# ---------------------------------------------------------------------------------------------- life cycle
+
+
+def _open_mandatory_tasks(ticket: Ticket) -> list[Task]:
+    if ticket.type is not None and not ticket.type.tasks_mandatory:
+        return []
+    return list(ticket.tasks.filter(mandatory=True, state__in=[Task.State.OPEN, Task.State.IN_PROGRESS]))
+
+
+def ticket_resolve(*, ticket: Ticket, by: User, resolution: str = "", version: int | None = None) -> Ticket:
+    """Resolve the ticket. Someone without the closing right only proposes the resolution; a ticket with an open
+    mandatory task can't be resolved."""
+    if len(resolution) > MAX_BODY:
+        raise ValidationFailed.on("resolution", _("Use at most %(n)s characters.") % {"n": MAX_BODY})
+    with transaction.atomic():
+        locked = _lock(ticket, version)
+        if not locked.is_active:
+            raise Conflict(detail=_("This ticket is already %(status)s.") % {"status": locked.status})
+        open_tasks = _open_mandatory_tasks(locked)
+        if open_tasks:
+            raise Conflict(
+                detail=_("Finish or cancel its mandatory tasks first."),
+                errors=[FieldError("tasks", t.title) for t in open_tasks],
+            )
+        if not user_may_close(user=by, ticket=locked):
+            locked.proposed_resolution = resolution
+            _save(locked, ["proposed_resolution"])
+            event_record(
+                actor=by,
+                verb="ticket.resolution_proposed",
+                target=locked,
+                contact=locked.requester,
+                data={"resolution": resolution[:1000]},
+            )
+            notify(
+                recipients=_closers(locked),
+                kind=Kind.STATUS,
+                title=_("%(ref)s: a resolution is proposed") % {"ref": locked.reference},
+                body=resolution,
+                url=ticket_url(locked),
+                ticket=locked,
+                exclude=by,
+            )
+            _broadcast(locked, "proposed")
+            return locked
+        locked.resolution = resolution or locked.proposed_resolution
+        fields = ["resolution", *_set_status(locked, status_for(StatusCategory.RESOLVED))]
+        _save(locked, fields)
+        _after_done(locked, by, "ticket.resolved")
+    return locked
+
+
+def _closers(ticket: Ticket) -> list[User]:
+    candidates = [p for p in _team_watchers(ticket)]
+    return [u for u in candidates if user_may_close(user=u, ticket=ticket)]
+
+
+def _after_done(ticket: Ticket, by: User, verb: str) -> None:
+    event_record(
+        actor=by,
+        verb=verb,
+        target=ticket,
+        contact=ticket.requester,
+        data={"resolution": ticket.resolution[:1000], "reason": ticket.cancel_reason[:1000]},
+    )
+    notify(
+        recipients=_team_watchers(ticket),
+        kind=Kind.STATUS,
+        title=_("%(ref)s is now %(status)s") % {"ref": ticket.reference, "status": ticket.status},
+        url=ticket_url(ticket),
+        ticket=ticket,
+        exclude=by,
+    )
+    if verb in ("ticket.resolved", "ticket.closed"):
+        ticket_id, verb_name = ticket.pk, verb
+        from payvand.helpdesk.tasks import requester_status_notify
+
+        transaction.on_commit(lambda: requester_status_notify.enqueue(ticket_id=ticket_id, verb=verb_name))
+    _broadcast(ticket, verb.split(".")[1])
+    team_id = ticket.team_id
+    transaction.on_commit(lambda: _freed_capacity(team_id))
+
+
+def ticket_close(*, ticket: Ticket, by: User, resolution: str = "", version: int | None = None) -> Ticket:
+    with transaction.atomic():
+        locked = _lock(ticket, version)
+        if not user_may_close(user=by, ticket=locked):
+            raise PermissionDenied(detail=_("You may not close this ticket; propose a resolution instead."))
+        if locked.status_category in (StatusCategory.CLOSED, StatusCategory.CANCELLED):
+            raise Conflict(detail=_("This ticket is already %(status)s.") % {"status": locked.status})
+        open_tasks = _open_mandatory_tasks(locked)
+        if open_tasks:
+            raise Conflict(
+                detail=_("Finish or cancel its mandatory tasks first."),
+                errors=[FieldError("tasks", t.title) for t in open_tasks],
+            )
+        if resolution:
+            locked.resolution = resolution[:MAX_BODY]
+        elif not locked.resolution:
+            locked.resolution = locked.proposed_resolution
+        fields = ["resolution", *_set_status(locked, status_for(StatusCategory.CLOSED))]
+        _save(locked, fields)
+        _after_done(locked, by, "ticket.closed")
+    return locked
+
+
+def ticket_cancel(*, ticket: Ticket, by: User, reason: str, version: int | None = None) -> Ticket:
+    if not reason.strip():
+        raise ValidationFailed.on("reason", _("Say why the ticket is cancelled."))
+    with transaction.atomic():
+        locked = _lock(ticket, version)
+        if not locked.is_active:
+            raise Conflict(detail=_("This ticket is already %(status)s.") % {"status": locked.status})
+        if not user_may_close(user=by, ticket=locked):
+            raise PermissionDenied(detail=_("You may not cancel this ticket."))
+        locked.cancel_reason = reason.strip()[:5000]
+        fields = ["cancel_reason", *_set_status(locked, status_for(StatusCategory.CANCELLED))]
+        _save(locked, fields)
+        _after_done(locked, by, "ticket.cancelled")
+    return locked
+
+
+def ticket_postpone(
+    *, ticket: Ticket, by: User, until: dt.datetime, note: str = "", version: int | None = None
+) -> Ticket:
+    if until <= timezone.now():
+        raise ValidationFailed.on("until", _("Postpone to a time in the future."))
+    with transaction.atomic():
+        locked = _lock(ticket, version)
+        if not locked.is_active:
+            raise Conflict(detail=_("Reopen the ticket before postponing it."))
+        fields = _set_status(locked, status_for(StatusCategory.POSTPONED))
+        locked.postponed_until = until
+        fields.append("postponed_until")
+        _save(locked, fields)
+        event_record(
+            actor=by,
+            verb="ticket.postponed",
+            target=locked,
+            contact=locked.requester,
+            data={"until": until.isoformat(), "note": note[:500]},
+        )
+        _broadcast(locked, "postponed")
+    return locked
+
+
+def ticket_set_status(*, ticket: Ticket, by: User, status: Status, version: int | None = None) -> Ticket:
+    """Move to a status of an active category (custom statuses included)."""
+    return ticket_update(ticket=ticket, by=by, version=version, status=status)
+
+
+def ticket_reopen(*, ticket: Ticket, by: User | None, reason: str = "") -> Ticket:
+    with transaction.atomic():
+        locked = _lock(ticket)
+        if locked.is_active:
+            raise Conflict(detail=_("This ticket is open."))
+        if locked.merged_into_id:
+            raise Conflict(
+                detail=_("A merged ticket can't be reopened; work on %(ref)s.")
+                % {"ref": locked.merged_into.reference if locked.merged_into else ""}
+            )
+        if by is not None and not user_may_reopen(user=by, ticket=locked):
+            raise PermissionDenied(detail=_("You may not reopen this ticket."))
+        fields = _set_status(locked, status_for(StatusCategory.OPEN))
+        _save(locked, fields)
+        event_record(
+            actor=by, verb="ticket.reopened", target=locked, contact=locked.requester, data={"reason": reason[:500]}
+        )
+        _broadcast(locked, "reopened")
+    return locked
+
+
+def postponed_wake(*, now: dt.datetime | None = None) -> int:
+    """Reopen postponed tickets whose date has come (run by the scheduler)."""
+    now = now or timezone.now()
+    woken = 0
+    for ticket in Ticket.objects.filter(status_category=StatusCategory.POSTPONED, postponed_until__lte=now)[:500]:
+        with transaction.atomic():
+            locked = _lock(ticket)
+            if locked.status_category != StatusCategory.POSTPONED:
+                continue
+            _save(locked, _set_status(locked, status_for(StatusCategory.OPEN)))
+            event_record(actor=None, verb="ticket.woken", target=locked, contact=locked.requester)
+            _broadcast(locked, "woken")
+            woken += 1
+    return woken
+
+
+# ---------------------------------------------------------------------------------------------- tasks and time
+
+
+def task_create(
+    *,
+    ticket: Ticket,
+    by: User,
+    title: str,
+    description: str = "",
+    assignee: User | None = None,
+    team: Team | None = None,
+    required_skill: Any = None,
+    due_at: dt.datetime | None = None,
+    mandatory: bool = True,
+) -> Task:
+    errors = []
+    if not title.strip():
+        errors.append(FieldError("title", _("Give the task a title.")))
+    elif len(title) > 300:
+        errors.append(FieldError("title", _("Use at most %(n)s characters.") % {"n": 300}))
+    if assignee is not None and not assignee.is_active:
+        errors.append(FieldError("assignee", _("This user is not active.")))
+    if assignee is not None and team is not None and not assignee.memberships.filter(team=team).exists():
+        errors.append(FieldError("assignee", _("This person is not a member of that team.")))
+    if (
+        required_skill is not None
+        and assignee is not None
+        and not assignee.skills.filter(pk=required_skill.pk).exists()
+    ):
+        errors.append(FieldError("assignee", _("This person does not have the required skill.")))
+    if errors:
+        raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
+    with transaction.atomic():
+        locked = _lock(ticket)
+        if not locked.is_active:
+            raise Conflict(detail=_("Reopen the ticket before adding tasks."))
+        if assignee is None and team is None and required_skill is not None and locked.team_id:
+            assignee = (
+                User.objects.filter(memberships__team_id=locked.team_id, skills=required_skill, is_active=True)
+                .order_by("pk")
+                .first()
+            )
+        task = Task.objects.create(
+            ticket=locked,
+            title=title.strip(),
+            description=description,
+            assignee=assignee,
+            team=team,
+            required_skill=required_skill,
+            due_at=due_at,
+            mandatory=mandatory,
+            created_by=by,
+        )
+        _save(locked, [])
+        event_record(
+            actor=by,
+            verb="task.created",
+            target=locked,
+            contact=locked.requester,
+            data={"task": task.pk, "title": task.title, "assignee": assignee.pk if assignee else None},
+        )
+        recipients: list[User | None] = [assignee] if assignee else []
+        if assignee is None and team is not None:
+            recipients = list(User.objects.filter(memberships__team=team, is_active=True))
+        notify(
+            recipients=recipients,
+            kind=Kind.TASK,
+            title=_("New task on %(ref)s: %(title)s") % {"ref": locked.reference, "title": task.title},
+            body=description,
+            url=ticket_url(locked),
+            ticket=locked,
+            exclude=by,
+        )
+        _broadcast(locked, "task", extra_users=[assignee.pk if assignee else None], teams=[team.pk if team else None])
+    return task
+
+
+def task_update(*, task: Task, by: User, **changes: Any) -> Task:
+    allowed = {"title", "description", "assignee", "team", "due_at", "state", "mandatory"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed.on(sorted(unknown)[0], _("This field cannot be changed here."))
+    if "state" in changes and changes["state"] not in Task.State.values:
+        raise ValidationFailed.on("state", _("Unknown task status."))
+    if "title" in changes and not (changes["title"] or "").strip():
+        raise ValidationFailed.on("title", _("Give the task a title."))
+    with transaction.atomic():
+        task = Task.objects.select_for_update().select_related("ticket").get(pk=task.pk)
+        for name, value in changes.items():
+            setattr(task, name, value)
+        if "state" in changes:
+            task.done_at = timezone.now() if task.state == Task.State.DONE else None
+        task.save()
+        _save(Ticket.objects.get(pk=task.ticket_id), [])
+        event_record(
+            actor=by,
+            verb="task.done" if changes.get("state") == Task.State.DONE else "task.updated",
+            target=task.ticket,
+            contact=task.ticket.requester,
+            data={"task": task.pk, "fields": sorted(changes), "title": task.title},
+        )
+        if "assignee" in changes and task.assignee is not None:
+            notify(
+                recipients=[task.assignee],
+                kind=Kind.TASK,
+                title=_("New task on %(ref)s: %(title)s") % {"ref": task.ticket.reference, "title": task.title},
+                url=ticket_url(task.ticket),
+                ticket=task.ticket,
+                exclude=by,
+            )
+        _broadcast(task.ticket, "task", extra_users=[task.assignee_id])
+    return task
+
+
+def worklog_add(
+    *,
+    ticket: Ticket,
+    by: User,
+    minutes: int,
+    billable: bool = False,
+    note: str = "",
+    task: Task | None = None,
+    started_at: dt.datetime | None = None,
+    user: User | None = None,
+) -> WorkLog:
+    """Log time on a ticket or one of its tasks."""
+    errors = []
+    if not isinstance(minutes, int) or minutes <= 0 or minutes > 24 * 60:
+        errors.append(FieldError("minutes", _("Log between 1 and 1440 minutes.")))
+    if task is not None and task.ticket_id != ticket.pk:
+        errors.append(FieldError("task", _("This task belongs to another ticket.")))
+    if started_at is not None and started_at > timezone.now() + dt.timedelta(minutes=5):
+        errors.append(FieldError("started_at", _("Work can't be logged in the future.")))
+    if len(note) > 5000:
+        errors.append(FieldError("note", _("Use at most %(n)s characters.") % {"n": 5000}))
+    if errors:
+        raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
+    with transaction.atomic():
+        locked = _lock(ticket)
+        log = WorkLog.objects.create(
+            ticket=locked,
+            task=task,
+            user=user or by,
+            minutes=minutes,
+            billable=billable,
+            note=note,
+            started_at=started_at or timezone.now(),
+        )
+        _save(locked, [])
+        event_record(
+            actor=by,
+            verb="worklog.added",
+            target=locked,
+            contact=locked.requester,
+            data={"worklog": log.pk, "minutes": minutes, "billable": billable, "task": task.pk if task else None},
+        )
+        _broadcast(locked, "worklog")
+    return log
+
+
+def worklog_delete(*, worklog: WorkLog, by: User) -> None:
+    if worklog.user_id != by.pk and not by.has_perm("helpdesk.delete_worklog"):
+        raise PermissionDenied(detail=_("You can only remove your own time."))
+    with transaction.atomic():
+        ticket = _lock(worklog.ticket)
+        event_record(
+            actor=by,
+            verb="worklog.removed",
+            target=ticket,
+            contact=ticket.requester,
+            data={"worklog": worklog.pk, "minutes": worklog.minutes},
+        )
+        worklog.delete()
+        _save(ticket, [])
+
+
+# ---------------------------------------------------------------------------------------------- people and views
+
+
+def availability_set(*, user: User, availability: str) -> User:
+    from payvand.accounts.models import Availability
+
+    if availability not in Availability.values:
+        raise ValidationFailed.on("availability", _("Choose online, away or off."))
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(availability=availability)
+        user.availability = availability
+        event_record(actor=user, verb="user.availability", target=user, data={"availability": availability})
+        if availability == Availability.ONLINE:
+            team_ids = user_teams(user)
+
+            def drain() -> None:
+                for team_id in team_ids:
+                    _freed_capacity(team_id)
+
+            transaction.on_commit(drain)
+    return user
+
+
+SAVED_VIEW_FILTERS = {
+    "status",
+    "team",
+    "assignee",
+    "requester",
+    "project",
+    "search",
+    "priority",
+    "type",
+    "category",
+    "channel",
+    "tag",
+    "list",
+}
+SAVED_VIEW_SORTS = {
+    "-updated_at",
+    "updated_at",
+    "-created_at",
+    "created_at",
+    "-priority",
+    "priority",
+    "due_at",
+    "-due_at",
+}
+
+
+def saved_view_save(*, user: User, name: str, filters: dict[str, Any], sort: str = "-updated_at") -> SavedView:
+    errors = []
+    if not name.strip() or len(name) > 100:
+        errors.append(FieldError("name", _("Give the view a name of at most 100 characters.")))
+    unknown = set(filters) - SAVED_VIEW_FILTERS
+    if unknown:
+        errors.append(FieldError("filters", _("Unknown filter: %(name)s") % {"name": sorted(unknown)[0]}))
+    if sort not in SAVED_VIEW_SORTS:
+        errors.append(FieldError("sort", _("Unknown sort order.")))
+    if errors:
+        raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
+    clean = {k: str(v)[:200] for k, v in filters.items() if v not in (None, "")}
+    with transaction.atomic():
+        view, _created = SavedView.objects.update_or_create(
+            user=user, name=name.strip(), defaults={"filters": clean, "sort": sort}
+        )
+    return view
+
+
+def saved_view_delete(*, user: User, view_id: int) -> None:
+    deleted, _details = SavedView.objects.filter(user=user, pk=view_id).delete()
+    if not deleted:
+        raise NotFound(detail=_("No such view."))
+
+
+def team_settings_for(team: Team) -> TeamSettings:
+    return TeamSettings.objects.get_or_create(team=team)[0]
+
+
+def team_settings_update(
+    *,
+    team: Team,
+    by: User,
+    strategy: str | None = None,
+    review_replies: bool | None = None,
+    close_roles: Iterable[Group] | None = None,
+    reopen_roles: Iterable[Group] | None = None,
+) -> TeamSettings:
+    if strategy is not None and strategy not in TeamSettings.Strategy.values:
+        raise ValidationFailed.on("strategy", _("Unknown routing strategy."))
+    with transaction.atomic():
+        row = team_settings_for(team)
+        if strategy is not None:
+            row.strategy = strategy
+        if review_replies is not None:
+            row.review_replies = review_replies
+        row.save()
+        if close_roles is not None:
+            row.close_roles.set(list(close_roles))
+        if reopen_roles is not None:
+            row.reopen_roles.set(list(reopen_roles))
+        event_record(
+            actor=by,
+            verb="team.helpdesk_settings",
+            target=team,
+            data={"strategy": row.strategy, "review_replies": row.review_replies},
+        )
+    transaction.on_commit(lambda: _freed_capacity(team.pk))
+    return row

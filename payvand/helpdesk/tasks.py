@@ -1,0 +1,88 @@
+"""Background work of the helpdesk: delivering replies, telling requesters, waking postponed tickets."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.tasks import task
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from payvand.contacts.models import Identity
+from payvand.helpdesk.models import Message, Ticket
+
+log = logging.getLogger(__name__)
+
+
+def _requester_email(ticket: Ticket) -> str | None:
+    identity = (
+        Identity.objects.filter(contact_id=ticket.requester_id, kind=Identity.Kind.EMAIL)
+        .order_by("-is_primary", "id")
+        .first()
+    )
+    return identity.value if identity is not None else None
+
+
+def _language_for(ticket: Ticket) -> str:
+    lang = getattr(ticket.requester, "language", "") or settings.LANGUAGE_CODE
+    return lang if lang in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+@task()
+def reply_deliver(message_id: int) -> bool:
+    """Send a public reply to the requester by email (the channels issue adds SMS, Telegram and the rest)."""
+    message = Message.objects.select_related("ticket", "ticket__requester", "author").filter(pk=message_id).first()
+    if message is None or message.kind != Message.Kind.REPLY or message.is_draft or message.sent_at is None:
+        return False
+    ticket = message.ticket
+    to = _requester_email(ticket)
+    if to is None:
+        log.info("reply %s on ticket %s: the requester has no email address", message.pk, ticket.pk)
+        return False
+    with translation.override(_language_for(ticket)):
+        context = {"ticket": ticket, "message": message, "site": settings.PAYVAND_NAME}
+        subject = f"[{ticket.reference}] {ticket.subject}"
+        text = render_to_string("helpdesk/email/reply.txt", context)
+        html = render_to_string("helpdesk/email/reply.html", context)
+    mail = EmailMultiAlternatives(subject, text, None, [to])
+    mail.attach_alternative(html, "text/html")
+    for attachment in message.attachments.all():
+        with attachment.file.open("rb") as fh:
+            mail.attach(attachment.name, fh.read(), attachment.content_type)
+    mail.send()
+    return True
+
+
+@task()
+def requester_status_notify(ticket_id: int, verb: str) -> bool:
+    """Tell the requester their ticket was resolved or closed."""
+    ticket = Ticket.objects.select_related("requester").filter(pk=ticket_id).first()
+    if ticket is None:
+        return False
+    to = _requester_email(ticket)
+    if to is None:
+        return False
+    with translation.override(_language_for(ticket)):
+        context = {"ticket": ticket, "verb": verb, "site": settings.PAYVAND_NAME}
+        subject = render_to_string("helpdesk/email/status_subject.txt", context).strip()
+        text = render_to_string("helpdesk/email/status.txt", context)
+    EmailMultiAlternatives(subject, text, None, [to]).send()
+    return True
+
+
+@task()
+def postponed_wake_task() -> int:
+    from payvand.helpdesk.services import postponed_wake
+
+    return postponed_wake()
+
+
+@task()
+def queues_drain_task() -> int:
+    """Assign waiting tickets wherever capacity has freed (a safety net; services drain at once too)."""
+    from payvand.accounts.models import Team
+    from payvand.helpdesk.routing import queue_drain
+
+    return sum(queue_drain(team=team) for team in Team.objects.all())

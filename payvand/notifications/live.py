@@ -1,0 +1,42 @@
+"""Live pushes over Channels: every signed-in page listens on its user's group and its teams' groups."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+log = logging.getLogger(__name__)
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def team_group(team_id: int) -> str:
+    return f"team.{team_id}"
+
+
+def _send(groups: Iterable[str], payload: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group in set(groups):
+        try:
+            async_to_sync(layer.group_send)(group, {"type": "live.push", "payload": payload})
+        except Exception:  # a push is best effort: the page catches up on its next load
+            log.warning("live push to %s failed", group, exc_info=True)
+
+
+def push_users(user_ids: Iterable[int], payload: dict[str, Any]) -> None:
+    _send((user_group(u) for u in user_ids), payload)
+
+
+def push_ticket(*, ticket_id: int, team_ids: Iterable[int | None], user_ids: Iterable[int | None], verb: str) -> None:
+    payload = {"type": "ticket", "ticket": ticket_id, "verb": verb}
+    groups = [team_group(t) for t in team_ids if t] + [user_group(u) for u in user_ids if u]
+    groups.append("dispatch")
+    _send(groups, payload)
