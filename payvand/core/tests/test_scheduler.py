@@ -21,6 +21,18 @@ pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 1, 1, 8, 0, tzinfo=dt.UTC)
 TTL = dt.timedelta(seconds=60)
 ALL_JOBS = ["core.sessions_purge", "contacts.import_files_purge"]
+REAL_JOBS = scheduler.jobs
+
+
+@pytest.fixture(autouse=True)
+def _two_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The timing tests run on the two jobs of the core and contacts apps (6 h and 1 h intervals)."""
+    monkeypatch.setattr(scheduler, "jobs", lambda: [j for j in REAL_JOBS() if j.name in ALL_JOBS])
+
+
+def test_every_app_registers_its_periodic_jobs():
+    names = {j.name for j in REAL_JOBS()}
+    assert {*ALL_JOBS, "helpdesk.postponed_wake", "helpdesk.queues_drain", "notifications.digest"} <= names
 
 
 def _lease() -> SchedulerLease:
