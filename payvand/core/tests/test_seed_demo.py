@@ -13,6 +13,7 @@ from payvand.accounts import roles
 from payvand.accounts.models import Team, User
 from payvand.contacts.models import Contact, ContactFlag, FlagType, Identity
 from payvand.core.models import Event
+from payvand.helpdesk.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,8 @@ def _seed() -> str:
 
 def _counts() -> dict[str, int]:
     return {
-        model.__name__: model.objects.count() for model in (Contact, Identity, ContactFlag, FlagType, User, Team, Event)
+        model.__name__: model.objects.count()
+        for model in (Contact, Identity, ContactFlag, FlagType, User, Team, Event, Ticket)
     }
 
 
@@ -46,6 +48,13 @@ def test_it_seeds_the_demo_once_and_prints_the_admin_login(settings, tmp_path):
     assert any(p.startswith("+36") for p in phones)
     assert Team.objects.count() >= 2
     assert f"Demo data loaded: {Contact.objects.count()} contacts." in output
+    # The helpdesk demo: tickets routed to a team, some assigned, some already resolved or closed.
+    assert Ticket.objects.count() == 40
+    assert not Ticket.objects.filter(team__isnull=True).exists()
+    assert Ticket.objects.filter(assignee__isnull=False).exists()
+    assert Ticket.objects.filter(status_category__in=["resolved", "closed"]).exists()
+    assert Ticket.objects.filter(project__isnull=False).exists()
+    assert f"Helpdesk demo loaded: {Ticket.objects.count()} tickets." in output
 
     match = re.search(r"Admin login: (\S+) / (\S+)", output)
     assert match

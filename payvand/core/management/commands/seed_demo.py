@@ -14,6 +14,7 @@ from payvand.accounts.models import Skill, Team, User
 from payvand.accounts.services import roles_ensure, team_add_member, user_create
 from payvand.contacts import services as contact_services
 from payvand.contacts.models import Contact, CustomField, FlagType
+from payvand.helpdesk import demo as helpdesk_demo
 
 PEOPLE_FA = [
     ("علی رضایی", "0912 123 4501"),
@@ -124,6 +125,9 @@ class Command(BaseCommand):
         else:
             self._seed(admin)
             self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {Contact.objects.count()} contacts."))
+        tickets = helpdesk_demo.seed(admin=admin, rng=random.Random(1405))  # noqa: S311 - demo data
+        if tickets:
+            self.stdout.write(self.style.SUCCESS(f"Helpdesk demo loaded: {tickets} tickets."))
         if admin.check_password(password):
             self.stdout.write(self.style.WARNING(f"Admin login: {admin_email} / {password}"))
         else:  # changed since: never print a password that does not work
