@@ -32,6 +32,7 @@ mkdir -p "$vendor/vazirmatn" && cp node_modules/vazirmatn/Vazirmatn-Variable-fon
   && cp -r node_modules/vazirmatn/fonts "$vendor/vazirmatn/"
 rm -rf "$vendor/vazirmatn/fonts/ttf" "$vendor/vazirmatn/fonts/variable"
 cp -r node_modules/leaflet/dist "$vendor/leaflet"
+mkdir -p "$vendor/chartjs" && cp node_modules/chart.js/dist/chart.umd.min.js "$vendor/chartjs/"
 echo "==> compiling translations"
 .venv/bin/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
 echo "$want" > "$stamp"
