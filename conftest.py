@@ -20,6 +20,16 @@ def _media(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _language_reset() -> Any:
+    """A test that switches language (a request in fa, translation.activate) must not leak it into the next test."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def role_groups(db: None) -> dict[str, Any]:
     return roles_ensure()

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -37,7 +40,10 @@ class UserAdmin(BaseUserAdmin):
     filter_horizontal = ["groups", "user_permissions", "skills"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Personal"), {"fields": ("full_name", "language", "time_zone", "calendar", "extension", "skills")}),
+        (
+            _("Personal"),
+            {"fields": ("full_name", "language", "time_zone", "calendar", "extension", "availability", "skills")},
+        ),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
@@ -45,6 +51,7 @@ class UserAdmin(BaseUserAdmin):
 
 class MembershipInline(admin.TabularInline):
     model = TeamMembership
+    fields = ["user", "capacity"]
     extra = 1
     autocomplete_fields = ["user"]
 
@@ -54,6 +61,28 @@ class TeamAdmin(admin.ModelAdmin):
     list_display = ["name", "lead", "capacity", "capacity_per_member"]
     search_fields = ["name"]
     inlines = [MembershipInline]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Membership edits in the admin leave the same Events as team_add_member/team_remove_member, and freed
+        capacity lets the team's waiting tickets in."""
+        from payvand.core.services import event_record
+        from payvand.helpdesk.routing import queue_drain
+
+        with transaction.atomic():
+            instances = formset.save(commit=False)
+            for obj in formset.deleted_objects:
+                event_record(
+                    actor=request.user, verb="team.member_removed", target=obj.team, data={"user": obj.user.email}
+                )
+                obj.delete()
+            for obj in instances:
+                is_new = obj.pk is None
+                obj.save()
+                verb = "team.member_added" if is_new else "team.member_changed"
+                event_record(actor=request.user, verb=verb, target=obj.team, data={"user": obj.user.email})
+            formset.save_m2m()
+        if formset.model is TeamMembership and form.instance.pk:
+            queue_drain(team=form.instance)
 
 
 @admin.register(Skill)

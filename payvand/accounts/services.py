@@ -75,6 +75,7 @@ def user_create(
         raise ValidationFailed.on("email", _("A user with this email already exists.")) from exc
     if groups:
         user.groups.set(groups)
+    event_record(actor=None, verb="user.created", target=user, data={"email": email, "roles": sorted(role_names or [])})
     return user
 
 
@@ -115,10 +116,13 @@ def user_update_preferences(
             changes["full_name"] = full_name.strip()
     if errors:
         raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
-    for name, value in changes.items():
+    changed = {name: value for name, value in changes.items() if getattr(user, name) != value}
+    for name, value in changed.items():
         setattr(user, name, value)
-    if changes:
-        user.save(update_fields=list(changes))
+    if changed:
+        with transaction.atomic():
+            user.save(update_fields=list(changed))
+            event_record(actor=user, verb="user.preferences", target=user, data={"fields": sorted(changed)})
     return user
 
 

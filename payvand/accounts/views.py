@@ -11,7 +11,7 @@ from django.utils.translation import activate
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from payvand.accounts import selectors, services
+from payvand.accounts import roles, selectors, services
 from payvand.accounts.forms import LoginForm, PreferencesForm, TokenCreateForm
 from payvand.accounts.models import User
 from payvand.core.errors import PayvandError
@@ -90,7 +90,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             "token_form": token_form,
             "new_token": new_token,
             "tokens": selectors.api_token_list_for_user(user=user),
-            "roles": [g.name for g in user.groups.all()],
+            "roles": [str(roles.LABELS.get(g.name, g.name)) for g in user.groups.all()],
             "today": timezone.localdate(),
         },
     )

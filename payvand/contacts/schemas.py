@@ -4,6 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from django.utils.translation import gettext
 from ninja import Schema
 from pydantic import Field, model_validator
 
@@ -24,7 +25,7 @@ class BodyIn(Schema):
     def _object_only(cls, data: Any) -> Any:
         raw = getattr(data, "_obj", data)  # ninja hands validators its DjangoGetter wrapper
         if not isinstance(raw, dict):
-            raise ValueError("Send a JSON object.")
+            raise ValueError(gettext("Send a JSON object."))
         return data
 
 

@@ -82,3 +82,38 @@ def test_it_keeps_everyone_else_out(request, who):
     response = client.get("/admin/accounts/user/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_team_membership_edits_in_the_admin_leave_events(admin_user, team_a, agent_a, agent_b, client_for):
+    from payvand.core.models import Event
+
+    membership = team_a.memberships.get(user=agent_a)
+    data = {
+        "name": team_a.name,
+        "description": "",
+        "lead": "",
+        "capacity_per_member": "5",
+        "capacity": "20",
+        "memberships-TOTAL_FORMS": "2",
+        "memberships-INITIAL_FORMS": "1",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
+        "memberships-0-id": str(membership.pk),
+        "memberships-0-team": str(team_a.pk),
+        "memberships-0-user": str(agent_a.pk),
+        "memberships-0-capacity": "",
+        "memberships-0-DELETE": "on",
+        "memberships-1-team": str(team_a.pk),
+        "memberships-1-user": str(agent_b.pk),
+        "memberships-1-capacity": "3",
+    }
+    response = client_for(admin_user).post(f"/admin/accounts/team/{team_a.pk}/change/", data)
+    assert response.status_code == 302, [f.errors for f in response.context["inline_admin_formsets"][0].formset] + [
+        response.context["adminform"].form.errors
+    ]
+    assert list(team_a.memberships.values_list("user__email", "capacity")) == [(agent_b.email, 3)]
+    events = Event.objects.filter(target_id=str(team_a.pk), actor=admin_user).values_list("verb", "data")
+    assert sorted((verb, data["user"]) for verb, data in events) == [
+        ("team.member_added", agent_b.email),
+        ("team.member_removed", agent_a.email),
+    ]

@@ -302,3 +302,19 @@ def test_it_names_a_user_by_full_name_or_email():
     assert str(User(email="a@example.com")) == "a@example.com"
     assert User(email="a@example.com", full_name="Ali Rezaei").get_short_name() == "Ali"
     assert User(email="a@example.com").get_full_name() == "a@example.com"
+
+
+def test_user_create_and_preference_changes_leave_events(role_groups):
+    from payvand.core.models import Event
+
+    user = user_create(email="Events@Example.com", password="pw-Secret-123", role_names=["agent"])
+    created = Event.objects.get(verb="user.created", target_id=str(user.pk))
+    assert created.data == {"email": "events@example.com", "roles": ["agent"]}
+
+    user_update_preferences(user=user, language="fa", time_zone=user.time_zone)
+    changed = Event.objects.get(verb="user.preferences", target_id=str(user.pk))
+    assert changed.actor == user
+    assert changed.data == {"fields": ["language"]}  # the unchanged time zone is not reported
+
+    user_update_preferences(user=user, language="fa")  # nothing changes: no event
+    assert Event.objects.filter(verb="user.preferences", target_id=str(user.pk)).count() == 1
