@@ -68,6 +68,7 @@ class TeamAdmin(admin.ModelAdmin):
         from payvand.core.services import event_record
         from payvand.helpdesk.routing import queue_drain
 
+        actor = request.user if isinstance(request.user, User) else None
         with transaction.atomic():
             instances = formset.save(commit=False)
             for obj in formset.deleted_objects:
@@ -79,7 +80,7 @@ class TeamAdmin(admin.ModelAdmin):
                 is_new = obj.pk is None
                 obj.save()
                 verb = "team.member_added" if is_new else "team.member_changed"
-                event_record(actor=request.user, verb=verb, target=obj.team, data={"user": obj.user.email})
+                event_record(actor=actor, verb=verb, target=obj.team, data={"user": obj.user.email})
             formset.save_m2m()
         if formset.model is TeamMembership and form.instance.pk:
             queue_drain(team=form.instance)
