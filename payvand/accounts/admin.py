@@ -72,9 +72,7 @@ class TeamAdmin(admin.ModelAdmin):
         with transaction.atomic():
             instances = formset.save(commit=False)
             for obj in formset.deleted_objects:
-                event_record(
-                    actor=request.user, verb="team.member_removed", target=obj.team, data={"user": obj.user.email}
-                )
+                event_record(actor=actor, verb="team.member_removed", target=obj.team, data={"user": obj.user.email})
                 obj.delete()
             for obj in instances:
                 is_new = obj.pk is None
