@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     only = args.only
     main_name = str(connection.settings_dict["NAME"])
     out: dict[str, Any] = {"benchmark": "helpdesk"}
+    _ensure_database(main_name)
     migrate()
     out["database"] = database_info()
     out["machine"] = {
