@@ -11,6 +11,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("payvand.core.urls")),
     path("accounts/", include("payvand.accounts.urls")),
     path("contacts/", include("payvand.contacts.urls")),
+    path("cartable/", include("payvand.helpdesk.urls_cartable")),
+    path("notifications/", include("payvand.notifications.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

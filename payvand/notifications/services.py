@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from payvand.core.errors import FieldError, ValidationFailed
+from payvand.core.services import event_record
 from payvand.notifications import live
-from payvand.notifications.models import Notification, Preference
+from payvand.notifications.models import Kind, Notification, Preference
 
 if TYPE_CHECKING:
     from payvand.accounts.models import User
@@ -79,3 +82,33 @@ def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> i
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     return qs.update(read_at=timezone.now())
+
+
+def preference_set(*, user: User, kind: str, in_app: bool, email: str) -> Preference:
+    """What the user wants for one kind of notification: in the app or not, and by email never, at once or in the
+    daily digest. Only a change writes (and leaves an Event)."""
+    errors = []
+    if kind not in Kind.values:
+        errors.append(FieldError("kind", _("Unknown kind of notification.")))
+    if email not in Preference.Email.values:
+        errors.append(FieldError("email", _("Choose never, at once or in a daily digest.")))
+    if errors:
+        raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
+    with transaction.atomic():
+        pref = Preference.objects.select_for_update().filter(user=user, kind=kind).first()
+        if pref is None:
+            if in_app and email == Preference.Email.INSTANT:
+                return Preference(user=user, kind=kind, in_app=True, email=email)  # the default: nothing to store
+            pref = Preference.objects.create(user=user, kind=kind, in_app=in_app, email=email)
+        elif (pref.in_app, pref.email) == (in_app, email):
+            return pref
+        else:
+            pref.in_app, pref.email = in_app, email
+            pref.save(update_fields=["in_app", "email"])
+        event_record(
+            actor=user,
+            verb="notification.preference",
+            target=user,
+            data={"kind": kind, "in_app": in_app, "email": email},
+        )
+    return pref
