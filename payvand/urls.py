@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("contacts/", include("payvand.contacts.urls")),
     path("cartable/", include("payvand.helpdesk.urls_cartable")),
     path("notifications/", include("payvand.notifications.urls")),
+    path("tickets/", include("payvand.helpdesk.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -36,6 +36,7 @@ from payvand.core.errors import Conflict, NotFound, PayvandError, PermissionDeni
 from payvand.core.forms import apply_errors
 from payvand.core.http import is_htmx
 from payvand.core.selectors import event_list_for_contact
+from payvand.helpdesk import selectors as ticket_selectors
 
 
 def _user(request: HttpRequest) -> User:
@@ -248,6 +249,9 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
         "can_merge": user.has_perm("contacts.merge_contact"),
         "can_delete": user.has_perm("contacts.delete_contact"),
         "organisation_names": selectors.organisation_choices(user=user, limit=200),
+        "can_view_tickets": user.has_perm("helpdesk.view_ticket"),
+        "can_add_ticket": user.has_perm("helpdesk.add_ticket"),
+        "tickets": ticket_selectors.tickets_for_contact(user=user, contact_id=contact.pk),
     }
     return render(request, "contacts/detail.html", context)
 
