@@ -236,3 +236,15 @@ def test_the_navigation_links_the_cartable_for_agents_only(agent_a, outsider, cl
     assert 'id="nav-cartable"' not in other
     assert 'id="pv-availability"' not in other
     assert 'id="pv-bell"' in other  # everyone signed in gets notifications
+
+
+def test_pages_open_the_live_socket_only_when_served_over_asgi(agent_a, client_for):
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    assert "data-pv-live-url" not in client_for(agent_a).get(URL).content.decode()  # WSGI: no WebSockets
+    client = AsyncClient()
+    client.force_login(agent_a)
+    response = async_to_sync(client.get)(URL)
+    assert response.status_code == 200
+    assert 'data-pv-live-url="/ws/live/"' in response.content.decode()
