@@ -120,3 +120,23 @@ def test_it_describes_events_in_the_viewers_language(team_a):
     with translation.override("hu"):  # translated when shown, not when the module was imported
         assert known.summary == translation.gettext("API token created")
     assert str(known) == f"token.created {known.target_type_id}:{team_a.pk}"
+
+
+def test_every_verb_the_services_write_has_a_text(team_a, customer_x, dispatcher, agent_a, supervisor):
+    """Creating, working and closing a ticket writes only verbs with a timeline text; routing shows its reason."""
+    from payvand.core.events import VERBS
+    from payvand.helpdesk import services
+
+    ticket = services.ticket_create(by=dispatcher, subject="Modem", requester=customer_x, team=team_a)
+    services.message_add(ticket=ticket, by=agent_a, body="On it", kind="note")
+    task = services.task_create(ticket=ticket, by=agent_a, title="Call back", assignee=agent_a)
+    services.task_update(task=task, by=agent_a, state="done")
+    services.worklog_add(ticket=ticket, by=agent_a, minutes=15)
+    services.ticket_close(ticket=ticket, by=supervisor)
+    verbs = set(Event.objects.values_list("verb", flat=True))
+    assert {"ticket.created", "ticket.routed", "ticket.assigned", "task.done", "ticket.closed"} <= verbs
+    assert verbs <= set(VERBS), verbs - set(VERBS)
+    assigned = Event.objects.get(verb="ticket.assigned")
+    with translation.override("en"):
+        assert assigned.summary.startswith("Ticket assigned: ")
+        assert assigned.summary != "Ticket assigned: "
