@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html as htmllib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,14 +12,15 @@ from typing import Any
 import nh3
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
 
-from payvand.accounts.models import Team, User
+from payvand.accounts.models import Skill, Team, User
 from payvand.contacts.models import Contact, Tag
 from payvand.contacts.normalize import normalize_text
 from payvand.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
@@ -52,6 +54,8 @@ from payvand.notifications.services import notify
 from payvand.projects.models import Project
 
 MAX_SUBJECT = 300
+# Test factories number their tickets from here up; the counter never counts them.
+FACTORY_NUMBERS = 1_000_000_000
 MAX_BODY = 100_000
 DUPLICATE_SCORE = 80
 
@@ -90,10 +94,79 @@ def _lock(ticket: Ticket, version: int | None = None) -> Ticket:
 
 
 def _save(ticket: Ticket, fields: Iterable[str]) -> None:
+    """Save changed fields of the ticket itself: the version goes up, so an editor holding the old one conflicts."""
     ticket.version = F("version") + 1
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=[*set(fields), "version", "updated_at"])
     ticket.refresh_from_db(fields=["version"])
+
+
+def _touch(ticket: Ticket, fields: Iterable[str] = ()) -> None:
+    """Something around the ticket changed (a message, task, worklog, watcher): it moves up in the lists, but its
+    version stays, so an agent editing the ticket's fields meanwhile doesn't get a needless conflict. Saves
+    `fields` too when they are bookkeeping (first response time), never the ticket's own fields."""
+    ticket.updated_at = timezone.now()
+    ticket.save(update_fields=[*set(fields), "updated_at"])
+
+
+def _next_number() -> int:
+    """The next ticket number, under the counter's row lock (held until the creating transaction ends), so numbers
+    never repeat and rise in the order tickets are created."""
+    for _attempt in range(3):
+        if TicketCounter.objects.filter(pk=1).update(last=F("last") + 1):
+            return int(TicketCounter.objects.values_list("last", flat=True).get(pk=1))
+        # The row comes with the migrations; recreate it if it was lost (a flushed test database), above every
+        # number in use.
+        highest = Ticket.objects.filter(number__lt=FACTORY_NUMBERS).aggregate(m=Max("number"))["m"] or 0
+        try:
+            with transaction.atomic():
+                TicketCounter.objects.create(pk=1, last=max(highest, 10000))
+        except IntegrityError:
+            pass  # someone else created it meanwhile: take the update path
+    raise Conflict(detail=_("Could not number the ticket; try again."))  # pragma: no cover
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """A datetime in UTC-aware form; a naive one is read in the current time zone."""
+    if value is None or timezone.is_aware(value):
+        return value
+    return timezone.make_aware(value)
+
+
+def _tag_objects(names: Iterable[str]) -> list[Tag]:
+    """Tags by name, created when missing (safely when two requests create the same tag at once)."""
+    wanted = list(dict.fromkeys(n.strip() for n in names if isinstance(n, str) and n.strip()))
+    if not wanted:
+        return []
+    existing = {t.name: t for t in Tag.objects.filter(name__in=wanted)}
+    missing = [Tag(name=n) for n in wanted if n not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {t.name: t for t in Tag.objects.filter(name__in=wanted)}
+    return [existing[n] for n in wanted if n in existing]
+
+
+def _tag_errors(names: Any) -> list[FieldError]:
+    if isinstance(names, str) or not isinstance(names, Iterable):
+        return [FieldError("tags", _("Give a list of tags."))]
+    items = list(names)
+    if any(not isinstance(t, str) for t in items):
+        return [FieldError("tags", _("Each tag must be text."))]
+    if any(len(t.strip()) > 64 for t in items):
+        return [FieldError("tags", _("A tag has at most 64 characters."))]
+    if len(items) > 50:
+        return [FieldError("tags", _("Give at most 50 tags."))]
+    return []
+
+
+def users_with_perm(users: QuerySet[User], perm: str) -> QuerySet[User]:
+    """Active users of `users` holding `perm` through a role, directly, or as superusers (one query)."""
+    app_label, codename = perm.split(".", 1)
+    has = Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app_label) | Q(
+        user_permissions__codename=codename, user_permissions__content_type__app_label=app_label
+    )
+    ids = users.filter(is_active=True).filter(has | Q(is_superuser=True)).values("pk")
+    return User.objects.filter(pk__in=ids)
 
 
 def _broadcast(ticket: Ticket, verb: str, *, extra_users: Iterable[int | None] = (), teams: Iterable[int | None] = ()):
@@ -140,8 +213,16 @@ def sanitize_html(html: str) -> str:
     return nh3.clean(html, link_rel="noopener noreferrer nofollow")
 
 
+_BLOCK_END = re.compile(r"(?i)<br\s*/?>|</(?:p|div|li|tr|h[1-6]|blockquote|pre)\s*>")
+
+
 def _text_of(html: str) -> str:
-    return re.sub(r"\s+", " ", nh3.clean(html, tags=set())).strip()
+    """The plain text of an HTML body (entities decoded, a line break per block), for search, previews and
+    plain-text mail."""
+    marked = _BLOCK_END.sub("\n", html)
+    text = htmllib.unescape(nh3.clean(marked, tags=set()))
+    lines = (re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def user_teams(user: User) -> list[int]:
@@ -163,6 +244,9 @@ def user_may_close(*, user: User, ticket: Ticket) -> bool:
 
 
 def user_may_reopen(*, user: User, ticket: Ticket) -> bool:
+    """Reopening right: the team's reopen roles if it set any, else anyone who can change tickets."""
+    if not user.is_authenticated or not user.is_active:
+        return False
     if user.is_superuser:
         return True
     settings_row = TeamSettings.objects.filter(team_id=ticket.team_id).first() if ticket.team_id else None
@@ -269,9 +353,10 @@ def _clean_form_values(ticket_type: TicketType | None, values: dict[str, Any] | 
 
 
 def _organisation_of(contact: Contact) -> Contact | None:
+    """The requester's organisation: their primary affiliation, else the oldest one."""
     if contact.kind == Contact.Kind.ORGANISATION:
         return None
-    aff = contact.affiliations.select_related("organisation").order_by("id").first()
+    aff = contact.affiliations.select_related("organisation").order_by("-is_primary", "id").first()
     return aff.organisation if aff is not None else None
 
 
@@ -305,33 +390,44 @@ def ticket_create(
         channel=channel,
         estimate_minutes=estimate_minutes,
     )
+    if requester is None or requester.pk is None:
+        errors.append(FieldError("requester", _("Choose the customer who asks.")))
     if type is not None and not type.is_active:
         errors.append(FieldError("type", _("This ticket type is no longer in use.")))
+    if category is not None and not category.is_active:
+        errors.append(FieldError("category", _("This category is no longer in use.")))
     if assignee is not None and not assignee.is_active:
         errors.append(FieldError("assignee", _("This user is not active.")))
+    elif assignee is not None and team is not None and not assignee.memberships.filter(team=team).exists():
+        errors.append(FieldError("assignee", _("This person is not a member of that team.")))
     if len(external_id) > 300:
         errors.append(FieldError("external_id", _("Use at most %(n)s characters.") % {"n": 300}))
-    tag_names = [t.strip() for t in tags if t and t.strip()]
-    if any(len(t) > 64 for t in tag_names):
-        errors.append(FieldError("tags", _("A tag has at most 64 characters.")))
+    tag_errors = _tag_errors(tags)
+    errors += tag_errors
+    tags = [] if tag_errors else list(tags)
+    watcher_list = [w for w in watchers if w is not None]
+    if any(not w.is_active for w in watcher_list):
+        errors.append(FieldError("watchers", _("This user is not active.")))
     if errors:
         raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
     values = _clean_form_values(type, form_values)
     with transaction.atomic():
+        # The counter's row lock serialises creations, so this check can't race with another creation of the same
+        # external id (and SQLite transactions are IMMEDIATE anyway).
+        number = _next_number()
         if external_id:
-            existing = Ticket.objects.filter(external_id=external_id).first()
+            existing = Ticket.objects.filter(external_id=external_id).order_by("pk").first()
             if existing is not None:
                 raise Conflict(
                     detail=_("This message is already registered as ticket %(ref)s.") % {"ref": existing.reference},
                     extra={"ticket": existing.pk, "reference": existing.reference},
                 )
-        counter = TicketCounter.objects.select_for_update().get(pk=1)
-        counter.last += 1
-        counter.save(update_fields=["last"])
         if project is not None and team is None and project.team_id is not None:
             team = project.team
+        if assignee is not None and team is None:
+            team = Team.objects.filter(memberships__user=assignee).order_by("pk").first()
         ticket = Ticket.objects.create(
-            number=counter.last,
+            number=number,
             subject=subject.strip(),
             description=description,
             requester=requester,
@@ -347,15 +443,15 @@ def ticket_create(
             project=project,
             form_values=values,
             estimate_minutes=estimate_minutes,
-            due_at=due_at,
+            due_at=_aware(due_at),
             external_id=external_id,
             created_by=by if by is not None and by.is_authenticated else None,
             search_text=_search_text(subject, description),
         )
-        if tag_names:
-            ticket.tags.set([Tag.objects.get_or_create(name=name)[0] for name in tag_names])
-        if watchers:
-            ticket.watchers.set(list(watchers))
+        if tags:
+            ticket.tags.set(_tag_objects(tags))
+        if watcher_list:
+            ticket.watchers.set(watcher_list)
         event_record(
             actor=by,
             verb="ticket.created",
@@ -386,7 +482,10 @@ def ticket_create(
         elif ticket.team_id and not ticket.assignee_id:
             team_obj = Team.objects.select_related("lead").get(pk=ticket.team_id)
             notify(
-                recipients=[team_obj.lead, *[tc.user for tc in TeamContact.objects.filter(team=team_obj)]],
+                recipients=[
+                    team_obj.lead,
+                    *[tc.user for tc in TeamContact.objects.filter(team=team_obj).select_related("user")],
+                ],
                 kind=Kind.QUEUED,
                 title=_("New in %(team)s: %(ref)s %(subject)s")
                 % {"team": team_obj.name, "ref": ticket.reference, "subject": ticket.subject},
@@ -430,7 +529,27 @@ def ticket_update(*, ticket: Ticket, by: User, version: int | None = None, **cha
         channel=changes.get("channel"),
         estimate_minutes=changes.get("estimate_minutes"),
     )
+    new_type = changes.get("type")
+    if new_type is not None and not new_type.is_active and new_type.pk != ticket.type_id:
+        errors.append(FieldError("type", _("This ticket type is no longer in use.")))
+    new_category = changes.get("category")
+    if new_category is not None and not new_category.is_active and new_category.pk != ticket.category_id:
+        errors.append(FieldError("category", _("This category is no longer in use.")))
+    if "subject" in changes and changes["subject"] is None:
+        errors.append(FieldError("subject", _("Give the ticket a subject.")))
+    if "tags" in changes:
+        changes["tags"] = list(changes["tags"] or []) if not isinstance(changes["tags"], str) else changes["tags"]
+        errors += _tag_errors(changes["tags"])
+    if "watchers" in changes:
+        changes["watchers"] = [w for w in changes["watchers"] or [] if w is not None]
+        if any(not w.is_active for w in changes["watchers"]):
+            errors.append(FieldError("watchers", _("This user is not active.")))
+    if "due_at" in changes:
+        changes["due_at"] = _aware(changes["due_at"])
     new_status: Status | None = changes.get("status")
+    if "status" in changes and not isinstance(new_status, Status):
+        errors.append(FieldError("status", _("Choose a status.")))
+        new_status = None
     if new_status is not None and new_status.category in DONE_OR_POSTPONED:
         errors.append(
             FieldError("status", _("Use resolve, close, cancel or postpone to move a ticket to this status."))
@@ -470,14 +589,17 @@ def ticket_update(*, ticket: Ticket, by: User, version: int | None = None, **cha
         if fields:
             _save(locked, fields)
         if "tags" in changes:
-            names = [t.strip() for t in changes["tags"] if t and t.strip()]
-            locked.tags.set([Tag.objects.get_or_create(name=n[:64])[0] for n in names])
-            before["tags"] = True
+            wanted = _tag_objects(changes["tags"])
+            if {t.pk for t in wanted} != set(locked.tags.values_list("pk", flat=True)):
+                locked.tags.set(wanted)
+                before["tags"] = True
         if "watchers" in changes:
-            locked.watchers.set(list(changes["watchers"]))
-            before["watchers"] = True
+            wanted_ids = {w.pk for w in changes["watchers"]}
+            if wanted_ids != set(locked.watchers.values_list("pk", flat=True)):
+                locked.watchers.set(changes["watchers"])
+                before["watchers"] = True
         if before:
-            if not fields:
+            if not fields:  # tags or watchers only: still an edit of the ticket, so the version goes up
                 _save(locked, [])
             event_record(
                 actor=by,
@@ -490,21 +612,37 @@ def ticket_update(*, ticket: Ticket, by: User, version: int | None = None, **cha
     return locked
 
 
+def _freed_user(user_id: int | None) -> None:
+    """A ticket left this agent's plate: their capacity counts in every team they're in."""
+    if user_id is None:
+        return
+    user = User.objects.filter(pk=user_id).first()
+    if user is not None:
+        routing.queue_drain_for_user(user=user)
+
+
 def ticket_assign(
     *, ticket: Ticket, by: User, assignee: User | None, team: Team | None = None, version: int | None = None
 ) -> Ticket:
-    """Give the ticket to a person (and optionally move it to a team). The assignee must be in the team."""
+    """Give the ticket to a person (and optionally move it to a team). The assignee must be in the team; a ticket
+    without a team goes to the assignee's (first) team. With no assignee the ticket waits in the team's queue."""
+    if assignee is not None and not assignee.is_active:
+        raise ValidationFailed.on("assignee", _("This user is not active."))
     with transaction.atomic():
         locked = _lock(ticket, version)
         if not locked.is_active:
             raise Conflict(detail=_("Reopen the ticket before assigning it."))
         target_team = team or locked.team
         if assignee is not None:
-            if not assignee.is_active:
-                raise ValidationFailed.on("assignee", _("This user is not active."))
+            if target_team is None:
+                target_team = Team.objects.filter(memberships__user=assignee).order_by("pk").first()
             if target_team is not None and not assignee.memberships.filter(team=target_team).exists():
                 raise ValidationFailed.on("assignee", _("This person is not a member of the ticket's team."))
         old_assignee, old_team = locked.assignee_id, locked.team_id
+        new_assignee_id = assignee.pk if assignee else None
+        new_team_id = target_team.pk if target_team else None
+        if (old_assignee, old_team) == (new_assignee_id, new_team_id):
+            return locked
         locked.assignee = assignee
         locked.team = target_team
         fields = ["assignee", "team"]
@@ -517,8 +655,8 @@ def ticket_assign(
             target=locked,
             contact=locked.requester,
             data={
-                "assignee": assignee.pk if assignee else None,
-                "team": target_team.pk if target_team else None,
+                "assignee": new_assignee_id,
+                "team": new_team_id,
                 "from_assignee": old_assignee,
                 "from_team": old_team,
                 "reason": "manual",
@@ -534,24 +672,31 @@ def ticket_assign(
                 exclude=by,
             )
         _broadcast(locked, "assigned", extra_users=[old_assignee], teams=[old_team])
-        if old_assignee and old_assignee != (assignee.pk if assignee else None):
-            transaction.on_commit(lambda: _freed_capacity(old_team))
+        if old_assignee and old_assignee != new_assignee_id:
+            transaction.on_commit(lambda: _freed_user(old_assignee))
+        if assignee is None and new_team_id is not None:
+            transaction.on_commit(lambda: _freed_capacity(new_team_id))
     return locked
 
 
 def ticket_watch(*, ticket: Ticket, by: User, watch: bool = True) -> Ticket:
+    """Follow a ticket (its notifications, and it stays visible to the watcher) or stop following it."""
     with transaction.atomic():
+        locked = _lock(ticket)
+        is_watching = locked.watchers.filter(pk=by.pk).exists()
+        if watch == is_watching:
+            return locked
         if watch:
-            ticket.watchers.add(by)
+            locked.watchers.add(by)
         else:
-            ticket.watchers.remove(by)
+            locked.watchers.remove(by)
         event_record(
             actor=by,
             verb="ticket.watched" if watch else "ticket.unwatched",
-            target=ticket,
-            contact=ticket.requester,
+            target=locked,
+            contact=locked.requester,
         )
-    return ticket
+    return locked
 
 
 # ---------------------------------------------------------------------------------------------- referral
@@ -560,7 +705,8 @@ def ticket_watch(*, ticket: Ticket, by: User, watch: bool = True) -> Ticket:
 def ticket_refer(
     *, ticket: Ticket, by: User, to_user: User | None = None, to_team: Team | None = None, note: str = ""
 ) -> Referral:
-    """Hand the ticket to another person or team, with a note. The receiver accepts it or returns it."""
+    """Hand the ticket to another person or team, with a note. The receiver accepts it or returns it; returning
+    gives the ticket back to the team and assignee it had before."""
     if to_user is None and to_team is None:
         raise ValidationFailed.on("to_user", _("Refer to a person or a team."))
     if to_user is not None and not to_user.is_active:
@@ -604,6 +750,9 @@ def ticket_refer(
                 "referral": referral.pk,
                 "to_user": to_user.pk if to_user else None,
                 "to_team": to_team.pk if to_team else None,
+                # Who had the ticket before, so that returning the referral gives it back to them.
+                "from_assignee": old_assignee,
+                "from_team": old_team,
                 "note": note[:500],
             },
         )
@@ -624,13 +773,41 @@ def ticket_refer(
         )
         _broadcast(locked, "referred", extra_users=[old_assignee], teams=[old_team])
         if old_assignee and old_assignee != locked.assignee_id:
-            transaction.on_commit(lambda: _freed_capacity(old_team))
+            transaction.on_commit(lambda: _freed_user(old_assignee))
     return referral
 
 
+def _holder_before(referral: Referral) -> tuple[int | None, int | None]:
+    """(team id, assignee id) the ticket had when it was referred (from the referral's event), for a return."""
+    from payvand.core.models import Event
+
+    event = (
+        Event.objects.filter(
+            target_type=ContentType.objects.get_for_model(Ticket),
+            target_id=str(referral.ticket_id),
+            verb="ticket.referred",
+            data__referral=referral.pk,
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if event is not None and "from_team" in event.data:
+        return event.data.get("from_team"), event.data.get("from_assignee")
+    return referral.from_team_id, referral.from_user_id
+
+
 def referral_respond(*, referral: Referral, by: User, accept: bool, note: str = "") -> Referral:
-    """The receiver accepts the referral (and takes the ticket) or returns it to whoever referred it."""
+    """The receiver (the person it was referred to, or a member of the team when it went to a team) or a dispatcher
+    accepts the referral (and takes the ticket) or returns it: the ticket goes back to the team and person that had
+    it before."""
+    if len(note) > 5000:
+        raise ValidationFailed.on("note", _("Use at most %(n)s characters.") % {"n": 5000})
     with transaction.atomic():
+        # The ticket first, then the referral: the same order as ticket_refer, so the two never deadlock.
+        ticket_id = Referral.objects.filter(pk=referral.pk).values_list("ticket_id", flat=True).first()
+        if ticket_id is None:
+            raise NotFound(detail=_("No such referral."))
+        ticket = _lock(Ticket(pk=ticket_id))
         referral = Referral.objects.select_for_update().get(pk=referral.pk)
         if referral.state != Referral.State.PENDING:
             raise Conflict(detail=_("This referral has already been answered."))
@@ -639,41 +816,56 @@ def referral_respond(*, referral: Referral, by: User, accept: bool, note: str = 
         )
         if not is_receiver and not by.has_perm("helpdesk.dispatch_ticket"):
             raise PermissionDenied(detail=_("Only the person or team it was referred to can answer a referral."))
-        ticket = _lock(referral.ticket)
+        if not ticket.is_active:
+            raise Conflict(detail=_("The ticket is already %(status)s.") % {"status": ticket.status})
         referral.state = Referral.State.ACCEPTED if accept else Referral.State.RETURNED
-        referral.response_note = note[:5000]
+        referral.response_note = note
         referral.responded_by = by
         referral.responded_at = timezone.now()
-        referral.save()
+        referral.save(update_fields=["state", "response_note", "responded_by", "responded_at"])
         fields: list[str] = []
+        old_assignee = ticket.assignee_id
         if accept:
             if ticket.assignee_id is None and by.memberships.filter(team_id=ticket.team_id or 0).exists():
                 ticket.assignee = by
                 fields.append("assignee")
-            if ticket.status_category == StatusCategory.NEW:
+            if ticket.status_category == StatusCategory.NEW and ticket.assignee_id is not None:
                 fields += _set_status(ticket, status_for(StatusCategory.OPEN))
         else:
-            ticket.team_id = referral.from_team_id or ticket.team_id
-            ticket.assignee_id = referral.from_user_id if referral.from_user_id else None
-            if ticket.assignee_id and not User.objects.filter(pk=ticket.assignee_id, is_active=True).exists():
-                ticket.assignee_id = None
+            team_id, assignee_id = _holder_before(referral)
+            if team_id is not None and not Team.objects.filter(pk=team_id).exists():
+                team_id = None
+            ticket.team_id = team_id or ticket.team_id
+            if assignee_id is not None:
+                holder = User.objects.filter(pk=assignee_id, is_active=True).first()
+                if holder is None or (
+                    ticket.team_id is not None and not holder.memberships.filter(team_id=ticket.team_id).exists()
+                ):
+                    assignee_id = None
+            ticket.assignee_id = assignee_id
             fields += ["team", "assignee"]
-        _save(ticket, fields)
+        if fields:
+            _save(ticket, fields)
+        else:
+            _touch(ticket)
         event_record(
             actor=by,
             verb="referral.accepted" if accept else "referral.returned",
             target=ticket,
             contact=ticket.requester,
-            data={"referral": referral.pk, "note": note[:500]},
+            data={"referral": referral.pk, "note": note[:500], "team": ticket.team_id, "assignee": ticket.assignee_id},
         )
-        if referral.from_user_id and referral.from_user_id != by.pk:
+        told = [referral.from_user] if referral.from_user_id and referral.from_user_id != by.pk else []
+        if not accept and ticket.assignee_id and ticket.assignee_id not in (by.pk, referral.from_user_id):
+            told.append(ticket.assignee)
+        if told:
             notify(
-                recipients=[referral.from_user],
+                recipients=told,
                 kind=Kind.REFERRED,
                 title=(
                     _("%(ref)s: your referral was accepted")
                     if accept
-                    else _("%(ref)s: your referral was returned to you")
+                    else _("%(ref)s: the referral was returned to you")
                 )
                 % {"ref": ticket.reference},
                 body=note,
@@ -682,6 +874,8 @@ def referral_respond(*, referral: Referral, by: User, accept: bool, note: str = 
                 exclude=by,
             )
         _broadcast(ticket, "referral", extra_users=[referral.to_user_id], teams=[referral.to_team_id])
+        if old_assignee and old_assignee != ticket.assignee_id:
+            transaction.on_commit(lambda: _freed_user(old_assignee))
     return referral
 
 
@@ -692,10 +886,11 @@ MENTION_RE = re.compile(r"(?<![\w.])@([\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
 
 
 def _mentioned_users(text: str) -> list[User]:
+    """People mentioned as @their@email: only those who work on tickets (a mention lets them see the ticket)."""
     emails = {m.lower().rstrip(".") for m in MENTION_RE.findall(text)}
     if not emails:
         return []
-    return list(User.objects.filter(email__in=emails, is_active=True))
+    return list(users_with_perm(User.objects.filter(email__in=emails), "helpdesk.view_ticket").order_by("pk"))
 
 
 def _needs_review(ticket: Ticket, by: User | None, kind: str) -> bool:
@@ -721,6 +916,23 @@ def _attachments_clean(files: Iterable[UploadedFile]) -> list[tuple[UploadedFile
     return out
 
 
+def _message_body(body: str, is_html: bool) -> tuple[str, str]:
+    """(text, sanitised HTML) of a message body."""
+    if not is_html:
+        return body.strip(), ""
+    return _text_of(body), sanitize_html(body)
+
+
+def _survivor(ticket: Ticket) -> Ticket:
+    """The ticket a merged ticket lives on in (following merges of merges)."""
+    seen = {ticket.pk}
+    current = ticket
+    while current.merged_into_id is not None and current.merged_into_id not in seen:
+        seen.add(current.merged_into_id)
+        current = Ticket.objects.get(pk=current.merged_into_id)
+    return current
+
+
 def message_add(
     *,
     ticket: Ticket,
@@ -735,27 +947,58 @@ def message_add(
     external_id: str = "",
 ) -> Message:
     """Add a public reply, an internal note or an inbound customer message. Replies of teams with review switched
-    on wait for a dispatcher; drafts wait for their author. @name@example.com mentions notify those people."""
+    on wait for a dispatcher; drafts wait for their author. @name@example.com mentions notify those people.
+
+    An inbound message on a merged ticket goes to the ticket it was merged into. On a resolved ticket it reopens
+    it. On a closed or cancelled ticket it reopens it when `settings.TICKET_REPLY_TO_CLOSED` is "reopen";
+    otherwise ("follow_up") it opens a new ticket linked to the old one as its follow-up, and the returned message
+    belongs to that new ticket (`message.ticket`)."""
+    errors: list[FieldError] = []
     if kind not in Message.Kind.values:
-        raise ValidationFailed.on("kind", _("Unknown message kind."))
+        errors.append(FieldError("kind", _("Unknown message kind.")))
     if len(body) > MAX_BODY:
-        raise ValidationFailed.on("body", _("Use at most %(n)s characters.") % {"n": MAX_BODY})
-    html = sanitize_html(body) if is_html else ""
-    text = _text_of(body) if is_html else body.strip()
+        errors.append(FieldError("body", _("Use at most %(n)s characters.") % {"n": MAX_BODY}))
+    if is_draft and kind == Message.Kind.INBOUND:
+        errors.append(FieldError("is_draft", _("Only replies and notes can be drafts.")))
+    if channel and channel not in Channel.values:
+        errors.append(FieldError("channel", _("Unknown channel.")))
+    if len(external_id) > 300:
+        errors.append(FieldError("external_id", _("Use at most %(n)s characters.") % {"n": 300}))
+    if errors:
+        raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
+    text, html = _message_body(body, is_html)
     files = _attachments_clean(attachments)
     if not text and not files:
         raise ValidationFailed.on("body", _("Write something or attach a file."))
     with transaction.atomic():
         locked = _lock(ticket)
         if locked.merged_into_id:
-            raise Conflict(detail=_("This ticket was merged into another one; write there."))
+            if kind != Message.Kind.INBOUND:
+                raise Conflict(detail=_("This ticket was merged into another one; write there."))
+            locked = _lock(_survivor(locked))
+        if (
+            kind == Message.Kind.INBOUND
+            and locked.status_category in (StatusCategory.CLOSED, StatusCategory.CANCELLED)
+            and settings.TICKET_REPLY_TO_CLOSED != "reopen"
+        ):
+            return _follow_up(
+                closed=locked,
+                by=by,
+                body=body,
+                text=text,
+                is_html=is_html,
+                files=[f for f, _type in files],
+                author_contact=author_contact,
+                channel=channel,
+                external_id=external_id,
+            )
         review = Message.Review.PENDING if not is_draft and _needs_review(locked, by, kind) else ""
         message = Message.objects.create(
             ticket=locked,
             kind=kind,
             author=by if by is not None and by.is_authenticated else None,
             author_contact=author_contact,
-            channel=channel or (locked.channel if kind == Message.Kind.REPLY else ""),
+            channel=channel or (locked.channel if kind != Message.Kind.NOTE else ""),
             body_text=text,
             body_html=html,
             is_draft=is_draft,
@@ -767,28 +1010,87 @@ def message_add(
                 message=message, file=f, name=(f.name or "file")[:255], content_type=content_type, size=f.size or 0
             )
         fields: list[str] = []
-        if kind == Message.Kind.INBOUND:
-            if not locked.is_active:
-                if settings.TICKET_REPLY_TO_CLOSED == "reopen":
-                    fields += _set_status(locked, status_for(StatusCategory.OPEN))
-            elif locked.status_category == StatusCategory.PENDING_CUSTOMER:
-                fields += _set_status(locked, status_for(StatusCategory.OPEN))
-        _save(locked, fields)
+        if kind == Message.Kind.INBOUND and (
+            not locked.is_active or locked.status_category == StatusCategory.PENDING_CUSTOMER
+        ):
+            fields += _set_status(locked, status_for(StatusCategory.OPEN))
+        if fields:
+            _save(locked, fields)
+        else:
+            _touch(locked)
         event_record(
             actor=by,
             verb="message.draft" if is_draft else f"message.{kind}",
             target=locked,
             contact=locked.requester,
-            data={"message": message.pk, "review": review},
+            data={"message": message.pk, "review": review, **({"reopened": True} if fields else {})},
         )
         if not is_draft:
             _after_message(locked, message, by)
     return message
 
 
+def _follow_up(
+    *,
+    closed: Ticket,
+    by: User | None,
+    body: str,
+    text: str,
+    is_html: bool,
+    files: list[UploadedFile],
+    author_contact: Contact | None,
+    channel: str,
+    external_id: str,
+) -> Message:
+    """A customer wrote to a closed ticket: open a new one, linked to it as its follow-up, with the message."""
+    subject = closed.subject
+    common: dict[str, Any] = {
+        "by": by,
+        "subject": subject[:MAX_SUBJECT],
+        "requester": author_contact or closed.requester,
+        "description": text[:MAX_BODY],
+        "channel": channel or closed.channel,
+        "category": closed.category if closed.category is None or closed.category.is_active else None,
+        "priority": closed.priority,
+        "team": closed.team,
+        "project": closed.project,
+        "external_id": external_id,
+    }
+    ticket_type = closed.type if closed.type is not None and closed.type.is_active else None
+    try:
+        new = ticket_create(**common, type=ticket_type, form_values=closed.form_values or None)
+    except ValidationFailed:
+        # The old values no longer fit the type's form (it changed): the follow-up goes in without a type,
+        # rather than the customer's message being lost; an agent sets the type.
+        new = ticket_create(**common)
+    TicketLink.objects.get_or_create(
+        source=new, target=closed, kind=TicketLink.Kind.FOLLOW_UP, defaults={"created_by": None}
+    )
+    event_record(
+        actor=by,
+        verb="ticket.follow_up",
+        target=closed,
+        contact=closed.requester,
+        data={"new_ticket": new.pk, "reference": new.reference},
+    )
+    return message_add(
+        ticket=new,
+        by=by,
+        body=body,
+        kind=Message.Kind.INBOUND,
+        is_html=is_html,
+        attachments=files,
+        author_contact=author_contact,
+        channel=channel,
+        external_id=external_id,
+    )
+
+
 def _after_message(ticket: Ticket, message: Message, by: User | None) -> None:
     """What a message that is no longer a draft sets off: mentions, review queue or sending, notifications."""
-    mentioned = _mentioned_users(message.body_text)
+    mentioned: list[User] = []
+    if message.kind != Message.Kind.INBOUND and message.author_id is not None:
+        mentioned = [u for u in _mentioned_users(message.body_text) if by is None or u.pk != by.pk]
     for user in mentioned:
         Mention.objects.get_or_create(message=message, user=user)
     if mentioned:
@@ -802,11 +1104,11 @@ def _after_message(ticket: Ticket, message: Message, by: User | None) -> None:
             exclude=by,
         )
     if message.review == Message.Review.PENDING:
-        reviewers = User.objects.filter(
-            Q(memberships__team_id=ticket.team_id) | Q(pk__in=_dispatchers(ticket.team_id)), is_active=True
-        ).distinct()
+        candidates = User.objects.filter(
+            Q(memberships__team_id=ticket.team_id) | Q(pk__in=_dispatchers(ticket.team_id))
+        )
         notify(
-            recipients=[u for u in reviewers if u.has_perm("helpdesk.review_message")],
+            recipients=list(users_with_perm(candidates, "helpdesk.review_message")),
             kind=Kind.REVIEW,
             title=_("A reply on %(ref)s waits for your review") % {"ref": ticket.reference},
             body=message.body_text[:500],
@@ -816,10 +1118,10 @@ def _after_message(ticket: Ticket, message: Message, by: User | None) -> None:
         )
     elif message.kind == Message.Kind.REPLY:
         _send_reply(ticket, message, by)
-    others = [u for u in _team_watchers(ticket) if u not in mentioned]
-    if message.kind == Message.Kind.INBOUND or message.kind == Message.Kind.NOTE:
+    if message.kind in (Message.Kind.INBOUND, Message.Kind.NOTE):
+        mentioned_ids = {u.pk for u in mentioned}
         notify(
-            recipients=others,
+            recipients=[u for u in _team_watchers(ticket) if u.pk not in mentioned_ids],
             kind=Kind.MESSAGE,
             title=_("New message on %(ref)s: %(subject)s") % {"ref": ticket.reference, "subject": ticket.subject},
             body=message.body_text[:500],
@@ -827,7 +1129,7 @@ def _after_message(ticket: Ticket, message: Message, by: User | None) -> None:
             ticket=ticket,
             exclude=by,
         )
-    _broadcast(ticket, "message")
+    _broadcast(ticket, "message", extra_users=[u.pk for u in mentioned])
 
 
 def _dispatchers(team_id: int | None) -> list[int]:
@@ -839,12 +1141,11 @@ def _dispatchers(team_id: int | None) -> list[int]:
 
 
 def _send_reply(ticket: Ticket, message: Message, by: User | None) -> None:
-    """Mark the reply sent and hand it to the outbound channel (email to the requester for now)."""
+    """Mark the reply sent and hand it to the outbound channel (email to the requester for now), after commit."""
     now = timezone.now()
     message.sent_at = now
     message.save(update_fields=["sent_at"])
-    if ticket.first_response_at is None:
-        Ticket.objects.filter(pk=ticket.pk).update(first_response_at=now)
+    if Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(first_response_at=now):
         ticket.first_response_at = now
     message_id = message.pk
     from payvand.helpdesk.tasks import reply_deliver
@@ -852,48 +1153,94 @@ def _send_reply(ticket: Ticket, message: Message, by: User | None) -> None:
     transaction.on_commit(lambda: reply_deliver.enqueue(message_id=message_id))
 
 
-def message_publish_draft(*, message: Message, by: User) -> Message:
+def _message_lock(message: Message) -> tuple[Ticket, Message]:
+    """Lock the message's ticket, then the message (the order every writer uses)."""
+    ticket_id = Message.objects.filter(pk=message.pk).values_list("ticket_id", flat=True).first()
+    if ticket_id is None:
+        raise NotFound(detail=_("No such message."))
+    ticket = _lock(Ticket(pk=ticket_id))
+    locked = Message.objects.select_for_update().get(pk=message.pk)
+    locked.ticket = ticket
+    return ticket, locked
+
+
+def message_draft_update(*, message: Message, by: User, body: str, is_html: bool = False) -> Message:
+    """The author changes the text of their draft (or of a reply sent back to them by the reviewer)."""
+    if len(body) > MAX_BODY:
+        raise ValidationFailed.on("body", _("Use at most %(n)s characters.") % {"n": MAX_BODY})
+    text, html = _message_body(body, is_html)
     with transaction.atomic():
-        message = Message.objects.select_for_update().select_related("ticket").get(pk=message.pk)
+        ticket, message = _message_lock(message)
+        if message.author_id != by.pk:
+            raise PermissionDenied(detail=_("Only the author can change a draft."))
         if not message.is_draft:
             raise Conflict(detail=_("This message has already been sent."))
-        if message.author_id != by.pk:
-            raise PermissionDenied(detail=_("Only the author can send a draft."))
-        message.is_draft = False
-        message.review = Message.Review.PENDING if _needs_review(message.ticket, by, message.kind) else ""
-        message.created_at = timezone.now()
-        message.save(update_fields=["is_draft", "review", "created_at"])
-        event_record(
-            actor=by,
-            verb=f"message.{message.kind}",
-            target=message.ticket,
-            contact=message.ticket.requester,
-            data={"message": message.pk, "review": message.review},
-        )
-        _after_message(message.ticket, message, by)
+        if not text and not message.attachments.exists():
+            raise ValidationFailed.on("body", _("Write something or attach a file."))
+        message.body_text, message.body_html = text, html
+        message.save(update_fields=["body_text", "body_html"])
     return message
 
 
-def message_review(*, message: Message, by: User, approve: bool, body: str | None = None, note: str = "") -> Message:
-    """A dispatcher approves a reply (optionally edited: then it goes out as edited), or sends it back."""
+def message_publish_draft(*, message: Message, by: User) -> Message:
+    """The author sends their draft: it goes to review (teams with review) or out, like a new message."""
+    with transaction.atomic():
+        ticket, message = _message_lock(message)
+        if message.author_id != by.pk:
+            raise PermissionDenied(detail=_("Only the author can send a draft."))
+        if not message.is_draft:
+            raise Conflict(detail=_("This message has already been sent."))
+        if ticket.merged_into_id:
+            raise Conflict(detail=_("This ticket was merged into another one; write there."))
+        message.is_draft = False
+        message.review = Message.Review.PENDING if _needs_review(ticket, by, message.kind) else ""
+        message.created_at = timezone.now()
+        message.save(update_fields=["is_draft", "review", "created_at"])
+        _touch(ticket)
+        event_record(
+            actor=by,
+            verb=f"message.{message.kind}",
+            target=ticket,
+            contact=ticket.requester,
+            data={"message": message.pk, "review": message.review},
+        )
+        _after_message(ticket, message, by)
+    return message
+
+
+def message_review(
+    *,
+    message: Message,
+    by: User,
+    approve: bool,
+    body: str | None = None,
+    note: str = "",
+    is_html: bool = False,
+) -> Message:
+    """A dispatcher approves a reply (optionally edited: then it goes out as edited), or sends it back to its
+    author as a draft, with a note."""
     if not by.has_perm("helpdesk.review_message"):
         raise PermissionDenied(detail=_("You may not review replies."))
+    if body is not None and len(body) > MAX_BODY:
+        raise ValidationFailed.on("body", _("Use at most %(n)s characters.") % {"n": MAX_BODY})
     with transaction.atomic():
-        message = Message.objects.select_for_update().select_related("ticket").get(pk=message.pk)
+        ticket, message = _message_lock(message)
         if message.review != Message.Review.PENDING:
             raise Conflict(detail=_("This reply is not waiting for review."))
+        fields = ["review", "reviewed_by", "review_note"]
         if body is not None:
-            if not body.strip():
+            text, html = _message_body(body, is_html)
+            if not text:
                 raise ValidationFailed.on("body", _("Write something."))
-            message.body_text = body.strip()
-            message.body_html = ""
+            message.body_text, message.body_html = text, html
+            fields += ["body_text", "body_html"]
         message.review = Message.Review.APPROVED if approve else Message.Review.RETURNED
         message.reviewed_by = by
         message.review_note = note[:5000]
         if not approve:
             message.is_draft = True  # back with the author, to edit and send again
-        message.save()
-        ticket = message.ticket
+            fields.append("is_draft")
+        message.save(update_fields=fields)
         event_record(
             actor=by,
             verb="message.approved" if approve else "message.returned",
@@ -903,6 +1250,7 @@ def message_review(*, message: Message, by: User, approve: bool, body: str | Non
         )
         if approve:
             _send_reply(ticket, message, by)
+            _touch(ticket)
         if message.author_id:
             notify(
                 recipients=[message.author],
@@ -920,17 +1268,23 @@ def message_review(*, message: Message, by: User, approve: bool, body: str | Non
 
 def message_split(*, message: Message, by: User, subject: str = "") -> Ticket:
     """Move one message out into a new ticket for the same requester, linked to the original."""
-    source = message.ticket
+    if len(subject) > MAX_SUBJECT:
+        raise ValidationFailed.on("subject", _("Use at most %(n)s characters.") % {"n": MAX_SUBJECT})
     with transaction.atomic():
+        source, message = _message_lock(message)
+        if message.is_draft:
+            raise Conflict(detail=_("A draft can't be split out; send it first."))
+        if source.merged_into_id:
+            raise Conflict(detail=_("This ticket was merged into another one."))
+        default_subject = _("Split from %(ref)s: %(subject)s") % {"ref": source.reference, "subject": source.subject}
         new = ticket_create(
             by=by,
-            subject=subject
-            or _("Split from %(ref)s: %(subject)s") % {"ref": source.reference, "subject": source.subject},
+            subject=(subject.strip() or default_subject)[:MAX_SUBJECT],
             requester=message.author_contact or source.requester,
-            description=message.body_text,
+            description=message.body_text[:MAX_BODY],
             channel=message.channel or source.channel,
-            type=source.type,
-            category=source.category,
+            type=source.type if source.type is not None and source.type.is_active else None,
+            category=source.category if source.category is not None and source.category.is_active else None,
             priority=source.priority,
             team=source.team,
             project=source.project,
@@ -940,6 +1294,7 @@ def message_split(*, message: Message, by: User, subject: str = "") -> Ticket:
         TicketLink.objects.get_or_create(
             source=new, target=source, kind=TicketLink.Kind.SPLIT, defaults={"created_by": by}
         )
+        _touch(source)
         event_record(
             actor=by,
             verb="ticket.split",
@@ -947,6 +1302,14 @@ def message_split(*, message: Message, by: User, subject: str = "") -> Ticket:
             contact=source.requester,
             data={"message": message.pk, "new_ticket": new.pk, "reference": new.reference},
         )
+        event_record(
+            actor=by,
+            verb="ticket.split_from",
+            target=new,
+            contact=new.requester,
+            data={"message": message.pk, "from": source.pk, "reference": source.reference},
+        )
+        _broadcast(source, "split")
     return new
 
 
@@ -959,9 +1322,11 @@ def ticket_link(*, source: Ticket, target: Ticket, by: User, kind: str = TicketL
     if kind not in TicketLink.Kind.values:
         raise ValidationFailed.on("kind", _("Unknown link kind."))
     with transaction.atomic():
-        link, _created = TicketLink.objects.get_or_create(
+        link, created = TicketLink.objects.get_or_create(
             source=source, target=target, kind=kind, defaults={"created_by": by}
         )
+        if not created:
+            return link
         event_record(
             actor=by,
             verb="ticket.linked",
@@ -989,6 +1354,8 @@ def ticket_merge(*, survivor: Ticket, duplicate: Ticket, by: User) -> Ticket:
             raise Conflict(detail=_("%(ref)s was already merged.") % {"ref": gone.reference})
         if keep.merged_into_id:
             raise Conflict(detail=_("%(ref)s was merged into another ticket.") % {"ref": keep.reference})
+        if keep.status_category == StatusCategory.CANCELLED:
+            raise Conflict(detail=_("%(ref)s is cancelled; merge into an open ticket.") % {"ref": keep.reference})
         moved = {
             "messages": Message.objects.filter(ticket=gone).update(ticket=keep),
             "tasks": Task.objects.filter(ticket=gone).update(ticket=keep),
@@ -997,13 +1364,19 @@ def ticket_merge(*, survivor: Ticket, duplicate: Ticket, by: User) -> Ticket:
         watchers = list(gone.watchers.all())
         keep.watchers.add(*watchers)
         moved["watchers"] = len(watchers)
-        old_assignee, old_team = gone.assignee_id, gone.team_id
+        keep.tags.add(*gone.tags.all())
+        Referral.objects.filter(ticket=gone, state=Referral.State.PENDING).update(
+            state=Referral.State.RETURNED,
+            response_note=_("Merged into %(ref)s.") % {"ref": keep.reference},
+            responded_at=timezone.now(),
+        )
+        old_assignee, old_team, previous_category = gone.assignee_id, gone.team_id, gone.status_category
         gone.merged_into = keep
         fields = ["merged_into", *_set_status(gone, status_for(StatusCategory.CLOSED))]
         gone.resolution = _("Merged into %(ref)s.") % {"ref": keep.reference}
         fields.append("resolution")
         _save(gone, fields)
-        _save(keep, [])
+        _touch(keep)
         TicketLink.objects.get_or_create(
             source=gone, target=keep, kind=TicketLink.Kind.DUPLICATE, defaults={"created_by": by}
         )
@@ -1022,8 +1395,8 @@ def ticket_merge(*, survivor: Ticket, duplicate: Ticket, by: User) -> Ticket:
             data={"from": gone.pk, "reference": gone.reference, **moved},
         )
         _broadcast(keep, "merged", extra_users=[old_assignee], teams=[old_team])
-        if old_assignee:
-            transaction.on_commit(lambda: _freed_capacity(old_team))
+        if old_assignee and gone.status_category != previous_category and previous_category in ACTIVE_CATEGORIES:
+            transaction.on_commit(lambda: _freed_user(old_assignee))
     keep.refresh_from_db()
     return keep
 
@@ -1107,8 +1480,9 @@ def _after_done(ticket: Ticket, by: User, verb: str) -> None:
 
         transaction.on_commit(lambda: requester_status_notify.enqueue(ticket_id=ticket_id, verb=verb_name))
     _broadcast(ticket, verb.split(".")[1])
-    team_id = ticket.team_id
-    transaction.on_commit(lambda: _freed_capacity(team_id))
+    assignee_id = ticket.assignee_id
+    if assignee_id is not None:
+        transaction.on_commit(lambda: _freed_user(assignee_id))
 
 
 def ticket_close(*, ticket: Ticket, by: User, resolution: str = "", version: int | None = None) -> Ticket:
@@ -1153,8 +1527,14 @@ def ticket_cancel(*, ticket: Ticket, by: User, reason: str, version: int | None 
 def ticket_postpone(
     *, ticket: Ticket, by: User, until: dt.datetime, note: str = "", version: int | None = None
 ) -> Ticket:
+    """Put the ticket aside until a date; the scheduler (`postponed_wake`) reopens it then."""
+    if not isinstance(until, dt.datetime):
+        raise ValidationFailed.on("until", _("Give a date and time."))
+    until = _aware(until) or until
     if until <= timezone.now():
         raise ValidationFailed.on("until", _("Postpone to a time in the future."))
+    if until > timezone.now() + dt.timedelta(days=3660):
+        raise ValidationFailed.on("until", _("Postpone by at most ten years."))
     with transaction.atomic():
         locked = _lock(ticket, version)
         if not locked.is_active:
@@ -1179,9 +1559,11 @@ def ticket_set_status(*, ticket: Ticket, by: User, status: Status, version: int 
     return ticket_update(ticket=ticket, by=by, version=version, status=status)
 
 
-def ticket_reopen(*, ticket: Ticket, by: User | None, reason: str = "") -> Ticket:
+def ticket_reopen(*, ticket: Ticket, by: User | None, reason: str = "", version: int | None = None) -> Ticket:
+    """Open a resolved, closed or cancelled ticket again: the team's reopen roles decide who may (anyone who can
+    change tickets when it set none); `by=None` is the system (a customer's reply)."""
     with transaction.atomic():
-        locked = _lock(ticket)
+        locked = _lock(ticket, version)
         if locked.is_active:
             raise Conflict(detail=_("This ticket is open."))
         if locked.merged_into_id:
@@ -1192,6 +1574,9 @@ def ticket_reopen(*, ticket: Ticket, by: User | None, reason: str = "") -> Ticke
         if by is not None and not user_may_reopen(user=by, ticket=locked):
             raise PermissionDenied(detail=_("You may not reopen this ticket."))
         fields = _set_status(locked, status_for(StatusCategory.OPEN))
+        if locked.cancel_reason:
+            locked.cancel_reason = ""
+            fields.append("cancel_reason")
         _save(locked, fields)
         event_record(
             actor=by, verb="ticket.reopened", target=locked, contact=locked.requester, data={"reason": reason[:500]}
@@ -1219,6 +1604,42 @@ def postponed_wake(*, now: dt.datetime | None = None) -> int:
 # ---------------------------------------------------------------------------------------------- tasks and time
 
 
+def _task_assignee_errors(
+    *, assignee: User | None, team: Team | None, required_skill: Skill | None
+) -> list[FieldError]:
+    errors = []
+    if assignee is not None and not assignee.is_active:
+        errors.append(FieldError("assignee", _("This user is not active.")))
+    elif assignee is not None and team is not None and not assignee.memberships.filter(team=team).exists():
+        errors.append(FieldError("assignee", _("This person is not a member of that team.")))
+    elif (
+        required_skill is not None
+        and assignee is not None
+        and not assignee.skills.filter(pk=required_skill.pk).exists()
+    ):
+        errors.append(FieldError("assignee", _("This person does not have the required skill.")))
+    return errors
+
+
+def _task_notify(task: Task, ticket: Ticket, by: User) -> None:
+    """Tell the task's assignee (or, for a team's task, its members) about it."""
+    recipients: list[User | None] = [task.assignee] if task.assignee_id else []
+    if task.assignee_id is None and task.team_id is not None:
+        members = User.objects.filter(memberships__team_id=task.team_id, is_active=True)
+        if task.required_skill_id is not None:
+            members = members.filter(skills=task.required_skill_id)
+        recipients = list(members)
+    notify(
+        recipients=recipients,
+        kind=Kind.TASK,
+        title=_("New task on %(ref)s: %(title)s") % {"ref": ticket.reference, "title": task.title},
+        body=task.description[:500],
+        url=ticket_url(ticket),
+        ticket=ticket,
+        exclude=by,
+    )
+
+
 def task_create(
     *,
     ticket: Ticket,
@@ -1231,21 +1652,17 @@ def task_create(
     due_at: dt.datetime | None = None,
     mandatory: bool = True,
 ) -> Task:
+    """Add a task to an open ticket, for a person or a team. With a required skill the assignee must have it;
+    without an assignee, the first member of the ticket's team who has the skill gets it. The assignee (or the
+    team's members) are notified."""
     errors = []
     if not title.strip():
         errors.append(FieldError("title", _("Give the task a title.")))
     elif len(title) > 300:
         errors.append(FieldError("title", _("Use at most %(n)s characters.") % {"n": 300}))
-    if assignee is not None and not assignee.is_active:
-        errors.append(FieldError("assignee", _("This user is not active.")))
-    if assignee is not None and team is not None and not assignee.memberships.filter(team=team).exists():
-        errors.append(FieldError("assignee", _("This person is not a member of that team.")))
-    if (
-        required_skill is not None
-        and assignee is not None
-        and not assignee.skills.filter(pk=required_skill.pk).exists()
-    ):
-        errors.append(FieldError("assignee", _("This person does not have the required skill.")))
+    if len(description) > MAX_BODY:
+        errors.append(FieldError("description", _("Use at most %(n)s characters.") % {"n": MAX_BODY}))
+    errors += _task_assignee_errors(assignee=assignee, team=team, required_skill=required_skill)
     if errors:
         raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
     with transaction.atomic():
@@ -1265,11 +1682,11 @@ def task_create(
             assignee=assignee,
             team=team,
             required_skill=required_skill,
-            due_at=due_at,
+            due_at=_aware(due_at),
             mandatory=mandatory,
             created_by=by,
         )
-        _save(locked, [])
+        _touch(locked)
         event_record(
             actor=by,
             verb="task.created",
@@ -1277,56 +1694,80 @@ def task_create(
             contact=locked.requester,
             data={"task": task.pk, "title": task.title, "assignee": assignee.pk if assignee else None},
         )
-        recipients: list[User | None] = [assignee] if assignee else []
-        if assignee is None and team is not None:
-            recipients = list(User.objects.filter(memberships__team=team, is_active=True))
-        notify(
-            recipients=recipients,
-            kind=Kind.TASK,
-            title=_("New task on %(ref)s: %(title)s") % {"ref": locked.reference, "title": task.title},
-            body=description,
-            url=ticket_url(locked),
-            ticket=locked,
-            exclude=by,
-        )
+        _task_notify(task, locked, by)
         _broadcast(locked, "task", extra_users=[assignee.pk if assignee else None], teams=[team.pk if team else None])
     return task
 
 
+TASK_FIELDS = {"title", "description", "assignee", "team", "due_at", "state", "mandatory"}
+
+
 def task_update(*, task: Task, by: User, **changes: Any) -> Task:
-    allowed = {"title", "description", "assignee", "team", "due_at", "state", "mandatory"}
-    unknown = set(changes) - allowed
+    """Change a task: its title, description, assignee or team, due date, status or whether it is mandatory.
+    Marking it done writes `task.done`; a new assignee is notified."""
+    unknown = set(changes) - TASK_FIELDS
     if unknown:
         raise ValidationFailed.on(sorted(unknown)[0], _("This field cannot be changed here."))
+    errors = []
     if "state" in changes and changes["state"] not in Task.State.values:
-        raise ValidationFailed.on("state", _("Unknown task status."))
-    if "title" in changes and not (changes["title"] or "").strip():
-        raise ValidationFailed.on("title", _("Give the task a title."))
+        errors.append(FieldError("state", _("Unknown task status.")))
+    if "title" in changes:
+        title = changes["title"] if isinstance(changes["title"], str) else ""
+        if not title.strip():
+            errors.append(FieldError("title", _("Give the task a title.")))
+        elif len(title) > 300:
+            errors.append(FieldError("title", _("Use at most %(n)s characters.") % {"n": 300}))
+        else:
+            changes["title"] = title.strip()
+    if "description" in changes and len(changes["description"] or "") > MAX_BODY:
+        errors.append(FieldError("description", _("Use at most %(n)s characters.") % {"n": MAX_BODY}))
+    if "due_at" in changes:
+        changes["due_at"] = _aware(changes["due_at"])
+    if errors:
+        raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
     with transaction.atomic():
-        task = Task.objects.select_for_update().select_related("ticket").get(pk=task.pk)
+        ticket_id = Task.objects.filter(pk=task.pk).values_list("ticket_id", flat=True).first()
+        if ticket_id is None:
+            raise NotFound(detail=_("No such task."))
+        ticket = _lock(Ticket(pk=ticket_id))  # the ticket first, then the task: the order merge uses
+        task = Task.objects.select_for_update(of=("self",)).select_related("required_skill").get(pk=task.pk)
+        if "assignee" in changes or "team" in changes:
+            errors = _task_assignee_errors(
+                assignee=changes.get("assignee", task.assignee),
+                team=changes.get("team", task.team),
+                required_skill=task.required_skill,
+            )
+            if errors:
+                raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
+        old_assignee = task.assignee_id
+        changed = []
         for name, value in changes.items():
-            setattr(task, name, value)
-        if "state" in changes:
+            key = f"{name}_id" if name in ("assignee", "team") else name
+            new_value = value.pk if name in ("assignee", "team") and value is not None else value
+            if getattr(task, key) != new_value:
+                setattr(task, name, value)
+                changed.append(name)
+        if not changed:
+            return task
+        if "state" in changed:
             task.done_at = timezone.now() if task.state == Task.State.DONE else None
-        task.save()
-        _save(Ticket.objects.get(pk=task.ticket_id), [])
+            changed.append("done_at")
+        task.updated_at = timezone.now()
+        task.save(update_fields=[*changed, "updated_at"])
+        _touch(ticket)
+        done = "state" in changed and task.state == Task.State.DONE
         event_record(
             actor=by,
-            verb="task.done" if changes.get("state") == Task.State.DONE else "task.updated",
-            target=task.ticket,
-            contact=task.ticket.requester,
-            data={"task": task.pk, "fields": sorted(changes), "title": task.title},
+            verb="task.done" if done else "task.updated",
+            target=ticket,
+            contact=ticket.requester,
+            data={"task": task.pk, "fields": sorted(set(changed) - {"done_at"}), "title": task.title},
         )
-        if "assignee" in changes and task.assignee is not None:
-            notify(
-                recipients=[task.assignee],
-                kind=Kind.TASK,
-                title=_("New task on %(ref)s: %(title)s") % {"ref": task.ticket.reference, "title": task.title},
-                url=ticket_url(task.ticket),
-                ticket=task.ticket,
-                exclude=by,
-            )
-        _broadcast(task.ticket, "task", extra_users=[task.assignee_id])
+        handed_over = "assignee" in changed or "team" in changed
+        if handed_over and (task.assignee_id or task.team_id):
+            _task_notify(task, ticket, by)
+        _broadcast(ticket, "task", extra_users=[task.assignee_id, old_assignee], teams=[task.team_id])
+    task.ticket = ticket
     return task
 
 
@@ -1341,18 +1782,24 @@ def worklog_add(
     started_at: dt.datetime | None = None,
     user: User | None = None,
 ) -> WorkLog:
-    """Log time on a ticket or one of its tasks."""
+    """Log time on a ticket or one of its tasks: 1 to 1440 minutes, not in the future. Only dispatchers and
+    supervisors log time for someone else."""
     errors = []
-    if not isinstance(minutes, int) or minutes <= 0 or minutes > 24 * 60:
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0 or minutes > 24 * 60:
         errors.append(FieldError("minutes", _("Log between 1 and 1440 minutes.")))
     if task is not None and task.ticket_id != ticket.pk:
         errors.append(FieldError("task", _("This task belongs to another ticket.")))
+    started_at = _aware(started_at)
     if started_at is not None and started_at > timezone.now() + dt.timedelta(minutes=5):
         errors.append(FieldError("started_at", _("Work can't be logged in the future.")))
     if len(note) > 5000:
         errors.append(FieldError("note", _("Use at most %(n)s characters.") % {"n": 5000}))
+    if user is not None and not user.is_active:
+        errors.append(FieldError("user", _("This user is not active.")))
     if errors:
         raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
+    if user is not None and user.pk != by.pk and not by.has_perm("helpdesk.dispatch_ticket"):
+        raise PermissionDenied(detail=_("You can only log your own time."))
     with transaction.atomic():
         locked = _lock(ticket)
         log = WorkLog.objects.create(
@@ -1360,27 +1807,37 @@ def worklog_add(
             task=task,
             user=user or by,
             minutes=minutes,
-            billable=billable,
+            billable=bool(billable),
             note=note,
             started_at=started_at or timezone.now(),
         )
-        _save(locked, [])
+        _touch(locked)
         event_record(
             actor=by,
             verb="worklog.added",
             target=locked,
             contact=locked.requester,
-            data={"worklog": log.pk, "minutes": minutes, "billable": billable, "task": task.pk if task else None},
+            data={
+                "worklog": log.pk,
+                "minutes": minutes,
+                "billable": bool(billable),
+                "task": task.pk if task else None,
+                "user": log.user_id,
+            },
         )
         _broadcast(locked, "worklog")
     return log
 
 
 def worklog_delete(*, worklog: WorkLog, by: User) -> None:
+    """Remove logged time: your own, or anyone's with the right to delete work logs."""
     if worklog.user_id != by.pk and not by.has_perm("helpdesk.delete_worklog"):
         raise PermissionDenied(detail=_("You can only remove your own time."))
     with transaction.atomic():
-        ticket = _lock(worklog.ticket)
+        ticket = _lock(Ticket(pk=worklog.ticket_id))
+        deleted, _details = WorkLog.objects.filter(pk=worklog.pk).delete()
+        if not deleted:
+            raise NotFound(detail=_("No such work log."))
         event_record(
             actor=by,
             verb="worklog.removed",
@@ -1388,30 +1845,31 @@ def worklog_delete(*, worklog: WorkLog, by: User) -> None:
             contact=ticket.requester,
             data={"worklog": worklog.pk, "minutes": worklog.minutes},
         )
-        worklog.delete()
-        _save(ticket, [])
+        _touch(ticket)
+        _broadcast(ticket, "worklog")
 
 
 # ---------------------------------------------------------------------------------------------- people and views
 
 
 def availability_set(*, user: User, availability: str) -> User:
+    """An agent goes online, away or off. Coming online lets their teams' waiting tickets in (after commit)."""
     from payvand.accounts.models import Availability
 
     if availability not in Availability.values:
         raise ValidationFailed.on("availability", _("Choose online, away or off."))
     with transaction.atomic():
+        before = User.objects.filter(pk=user.pk).values_list("availability", flat=True).first()
         User.objects.filter(pk=user.pk).update(availability=availability)
         user.availability = availability
-        event_record(actor=user, verb="user.availability", target=user, data={"availability": availability})
+        if before == availability:
+            return user
+        event_record(
+            actor=user, verb="user.availability", target=user, data={"availability": availability, "before": before}
+        )
         if availability == Availability.ONLINE:
-            team_ids = user_teams(user)
-
-            def drain() -> None:
-                for team_id in team_ids:
-                    _freed_capacity(team_id)
-
-            transaction.on_commit(drain)
+            user_id = user.pk
+            transaction.on_commit(lambda: _freed_user(user_id))
     return user
 
 
@@ -1441,21 +1899,42 @@ SAVED_VIEW_SORTS = {
 }
 
 
+MAX_SAVED_VIEWS = 50
+
+
 def saved_view_save(*, user: User, name: str, filters: dict[str, Any], sort: str = "-updated_at") -> SavedView:
+    """Save (or overwrite, by name) one of the user's own cartable views. The filters are the ticket list's
+    (`form.<field>` ones included) and are checked the way the list checks them."""
+    from payvand.helpdesk.selectors import ticket_filter
+
     errors = []
-    if not name.strip() or len(name) > 100:
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 100:
         errors.append(FieldError("name", _("Give the view a name of at most 100 characters.")))
-    unknown = set(filters) - SAVED_VIEW_FILTERS
+    if not isinstance(filters, dict):
+        errors.append(FieldError("filters", _("Give the filters as names and values.")))
+        filters = {}
+    unknown = {
+        str(k)
+        for k in filters
+        if k not in SAVED_VIEW_FILTERS and not (isinstance(k, str) and k.startswith("form.") and 5 < len(k) <= 64)
+    }
     if unknown:
-        errors.append(FieldError("filters", _("Unknown filter: %(name)s") % {"name": sorted(unknown)[0]}))
+        errors.append(FieldError("filters", _("Unknown filter: %(name)s") % {"name": sorted(unknown)[0][:64]}))
     if sort not in SAVED_VIEW_SORTS:
         errors.append(FieldError("sort", _("Unknown sort order.")))
     if errors:
         raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
     clean = {k: str(v)[:200] for k, v in filters.items() if v not in (None, "")}
+    ticket_filter(Ticket.objects.none(), user=user, filters=clean)  # raises ValidationFailed for bad values
+    name = name.strip()
+    if (
+        not SavedView.objects.filter(user=user, name=name).exists()
+        and SavedView.objects.filter(user=user).count() >= MAX_SAVED_VIEWS
+    ):
+        raise ValidationFailed.on("name", _("You can keep at most %(n)s views.") % {"n": MAX_SAVED_VIEWS})
     with transaction.atomic():
         view, _created = SavedView.objects.update_or_create(
-            user=user, name=name.strip(), defaults={"filters": clean, "sort": sort}
+            user=user, name=name, defaults={"filters": clean, "sort": sort}
         )
     return view
 
@@ -1479,6 +1958,10 @@ def team_settings_update(
     close_roles: Iterable[Group] | None = None,
     reopen_roles: Iterable[Group] | None = None,
 ) -> TeamSettings:
+    """Change how a team works (routing strategy, reply review, close and reopen roles); needs the right to change
+    team settings."""
+    if by is not None and not by.has_perm("helpdesk.change_teamsettings"):
+        raise PermissionDenied(detail=_("You may not change team settings."))
     if strategy is not None and strategy not in TeamSettings.Strategy.values:
         raise ValidationFailed.on("strategy", _("Unknown routing strategy."))
     with transaction.atomic():
