@@ -248,3 +248,9 @@ def test_pages_open_the_live_socket_only_when_served_over_asgi(agent_a, client_f
     response = async_to_sync(client.get)(URL)
     assert response.status_code == 200
     assert 'data-pv-live-url="/ws/live/"' in response.content.decode()
+
+
+def test_the_home_page_links_the_cartable_for_agents(agent_a, outsider, client_for):
+    home = reverse("core:home")
+    assert 'id="home-cartable"' in client_for(agent_a).get(home).content.decode()
+    assert 'id="home-cartable"' not in client_for(outsider).get(home).content.decode()

@@ -28,6 +28,16 @@
     });
   });
 
+  // Once a list with a "changed" notice is re-rendered with nothing ticked, the notice is out of date.
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("[data-pv-keep-selection]").forEach(function (el) {
+      var notice = document.getElementById(el.dataset.pvKeepSelection);
+      if (notice && !el.querySelector("input[type=checkbox]:checked")) {
+        notice.hidden = true;
+      }
+    });
+  });
+
   var body = document.body;
   if (!body || !("pvLiveUrl" in body.dataset) || !("WebSocket" in window)) {
     return;
