@@ -16,6 +16,8 @@ from payvand.accounts.api import router as accounts_router
 from payvand.accounts.auth import SessionAuth, TokenAuth
 from payvand.contacts.api import router as contacts_router
 from payvand.core.errors import PayvandError, ValidationFailed, error_body
+from payvand.projects.api import router as projects_router
+from payvand.reports.api import router as reports_router
 
 
 def _refuse_nul(value: Any, path: tuple[str, ...] = ()) -> None:
@@ -101,3 +103,5 @@ def on_http_error(request: HttpRequest, exc: NinjaHttpError) -> HttpResponse:
 
 api.add_router("/", accounts_router)
 api.add_router("/contacts", contacts_router)
+api.add_router("/projects", projects_router)
+api.add_router("/reports", reports_router)

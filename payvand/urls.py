@@ -6,11 +6,15 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from payvand.api import api
+from payvand.helpdesk.worksheet import worksheet_view
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("payvand.core.urls")),
     path("accounts/", include("payvand.accounts.urls")),
     path("contacts/", include("payvand.contacts.urls")),
+    path("projects/", include("payvand.projects.urls")),
+    path("reports/", include("payvand.reports.urls")),
+    path("tickets/<int:ticket_id>/worksheet.pdf", worksheet_view, name="ticket_worksheet"),
     path("cartable/", include("payvand.helpdesk.urls_cartable")),
     path("notifications/", include("payvand.notifications.urls")),
     path("tickets/", include("payvand.helpdesk.urls")),
