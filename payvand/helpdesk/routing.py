@@ -409,6 +409,7 @@ def queue_drain(*, team: Team, by: User | None = None) -> int:
             ticket.save(update_fields=["assignee", "version", "updated_at"])
             data = {"assignee": agent.user.pk, "reason": reason, "from_queue": True}
             _record(ticket, by, "ticket.assigned", data)
+            _tell_assignee(ticket, agent.user, by)
             assigned += 1
             if not pool.can_take_any():
                 break
@@ -419,6 +420,28 @@ def queue_drain(*, team: Team, by: User | None = None) -> int:
     if assigned:
         _remember_turn(pool)
     return assigned
+
+
+def _tell_assignee(ticket: Ticket, user: User, by: User | None) -> None:
+    """A ticket taken from the queue: notify its new assignee and refresh the cartables showing it."""
+    from django.utils.translation import gettext
+
+    from payvand.notifications import live
+    from payvand.notifications.models import Kind
+    from payvand.notifications.services import notify
+
+    notify(
+        recipients=[user],
+        kind=Kind.ASSIGNED,
+        title=gettext("%(ref)s assigned to you: %(subject)s") % {"ref": ticket.reference, "subject": ticket.subject},
+        url=f"/tickets/{ticket.pk}/",
+        ticket=ticket,
+        exclude=by,
+    )
+    ticket_id, team_id, user_id = ticket.pk, ticket.team_id, user.pk
+    transaction.on_commit(
+        lambda: live.push_ticket(ticket_id=ticket_id, team_ids=[team_id], user_ids=[user_id], verb="assigned")
+    )
 
 
 def queue_drain_for_user(*, user: User, by: User | None = None) -> int:

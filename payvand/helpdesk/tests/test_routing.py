@@ -631,6 +631,29 @@ def test_it_drains_the_queue_oldest_first_when_capacity_frees(requester: Contact
     assert Ticket.objects.get(pk=waiting[0].pk).version == 2
 
 
+def test_a_ticket_taken_from_the_queue_notifies_its_assignee_and_the_cartables(
+    requester: Contact, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from payvand.notifications import live
+    from payvand.notifications.models import Notification
+
+    pushed: list[dict[str, Any]] = []
+    monkeypatch.setattr(live, "push_ticket", lambda **kw: pushed.append(kw))
+    team = team_with(capacity_per_member=1)
+    agent = agent_in(team)
+    first = routed(requester, team=team)
+    waiting = routed(requester, team=team)
+    close(first)
+    Notification.objects.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert queue_drain(team=team) == 1
+
+    note = Notification.objects.get(user=agent)
+    assert (note.kind, note.ticket_id, note.url) == ("assigned", waiting.pk, f"/tickets/{waiting.pk}/")
+    assert pushed == [{"ticket_id": waiting.pk, "team_ids": [team.pk], "user_ids": [agent.pk], "verb": "assigned"}]
+
+
 def test_it_drains_when_an_agent_comes_online(requester: Contact) -> None:
     team, other = team_with(capacity_per_member=5), team_with(capacity_per_member=5)
     agent = agent_in(team, availability=Availability.AWAY)
