@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from payvand.accounts.models import Skill, Team, User
@@ -39,6 +40,10 @@ def _users() -> Any:
     return User.objects.filter(is_active=True).order_by("full_name", "email")
 
 
+# The example in the viewer's calendar and digits, worked out when the page is drawn (fields are built at import).
+_example_date = lazy(lambda: format_date_short(dt.date(2025, 3, 25)), str)
+
+
 class LocalDateTimeField(forms.CharField):
     """A date typed in the viewer's calendar (Jalali 1404/01/05 or Gregorian 2025-03-25, with any digits),
     optionally followed by a time (14:30); read in the viewer's time zone. Without a time, `default_time`."""
@@ -53,7 +58,7 @@ class LocalDateTimeField(forms.CharField):
 
     def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
         attrs = super().widget_attrs(widget)
-        attrs.update({"dir": "ltr", "autocomplete": "off", "placeholder": format_date_short(dt.date(2025, 3, 25))})
+        attrs.update({"dir": "ltr", "autocomplete": "off", "placeholder": _example_date()})
         return attrs
 
     def prepare_value(self, value: Any) -> Any:

@@ -23,7 +23,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from payvand.accounts.models import Team, User
@@ -50,42 +49,6 @@ from payvand.helpdesk.models import (
 )
 
 FORM_PREFIX = "fv"
-
-# How the ticket timeline names what happened (the events of other apps keep core.events' names).
-TIMELINE_VERBS = {
-    "ticket.created": gettext_lazy("Ticket created"),
-    "ticket.updated": gettext_lazy("Ticket changed"),
-    "ticket.assigned": gettext_lazy("Assigned"),
-    "ticket.routed": gettext_lazy("Routed"),
-    "ticket.queued": gettext_lazy("Waiting in the team's queue"),
-    "ticket.watched": gettext_lazy("Started watching"),
-    "ticket.unwatched": gettext_lazy("Stopped watching"),
-    "ticket.referred": gettext_lazy("Referred"),
-    "referral.accepted": gettext_lazy("Referral accepted"),
-    "referral.returned": gettext_lazy("Referral returned"),
-    "message.reply": gettext_lazy("Reply"),
-    "message.note": gettext_lazy("Internal note"),
-    "message.inbound": gettext_lazy("Message from the customer"),
-    "message.draft": gettext_lazy("Draft saved"),
-    "message.approved": gettext_lazy("Reply approved"),
-    "message.returned": gettext_lazy("Reply sent back"),
-    "ticket.split": gettext_lazy("A message was split into a new ticket"),
-    "ticket.linked": gettext_lazy("Linked"),
-    "ticket.merged": gettext_lazy("Merged into another ticket"),
-    "ticket.merged_in": gettext_lazy("Another ticket was merged into this one"),
-    "ticket.resolution_proposed": gettext_lazy("Resolution proposed"),
-    "ticket.resolved": gettext_lazy("Resolved"),
-    "ticket.closed": gettext_lazy("Closed"),
-    "ticket.cancelled": gettext_lazy("Cancelled"),
-    "ticket.postponed": gettext_lazy("Postponed"),
-    "ticket.reopened": gettext_lazy("Reopened"),
-    "ticket.woken": gettext_lazy("Back from postponement"),
-    "task.created": gettext_lazy("Task added"),
-    "task.updated": gettext_lazy("Task changed"),
-    "task.done": gettext_lazy("Task done"),
-    "worklog.added": gettext_lazy("Time logged"),
-    "worklog.removed": gettext_lazy("Logged time removed"),
-}
 
 DETAIL_PARTS = ("header", "thread", "tasks", "worklogs", "referrals", "sidebar", "timeline")
 
@@ -355,14 +318,11 @@ def type_form(request: HttpRequest) -> HttpResponse:
 
 def _timeline(ticket: Ticket, limit: int = 100) -> list[Event]:
     ct = ContentType.objects.get_for_model(Ticket)
-    events = list(
+    return list(
         Event.objects.filter(target_type=ct, target_id=str(ticket.pk))
         .select_related("actor")
         .order_by("-created_at", "-id")[:limit]
     )
-    for e in events:
-        e.label = TIMELINE_VERBS.get(e.verb) or e.summary  # type: ignore[attr-defined]
-    return events
 
 
 def _links(ticket: Ticket) -> list[tuple[str, Ticket]]:

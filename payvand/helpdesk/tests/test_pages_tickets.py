@@ -232,7 +232,7 @@ def test_it_shows_everything_about_the_ticket(agent_a, agent_b, dispatcher, team
     assert f'href="/contacts/{customer_x.pk}/"' in html
     assert f'href="/tickets/{earlier.pk}/"' in html  # the requester's earlier requests
     assert f"/tickets/{ticket.pk}/worksheet.pdf" in html
-    assert "Ticket created" in html
+    assert "Ticket registered" in html
     assert "Task added" in html
     assert "Unwatch" in html
     assert 'id="close-form"' not in html  # an agent can't close
@@ -318,3 +318,10 @@ def test_it_hides_tickets_from_people_without_the_right(role_groups, customer_x,
     assert 'id="contact-tickets"' not in html
     assert "Modem replacement" not in html
     assert 'id="nav-tickets"' not in html
+
+
+def test_it_shows_date_examples_in_the_viewers_calendar(agent_a, client_for):
+    agent_a.language = "fa"
+    agent_a.save(update_fields=["language"])
+    html = client_for(agent_a).get(reverse("helpdesk:create")).content.decode()
+    assert 'placeholder="۱۴۰۴/۰۱/۰۵"' in html  # 2025-03-25 in the Jalali calendar
