@@ -90,7 +90,7 @@ def test_it_lists_in_a_bounded_number_of_queries(
         TicketFactory.create(team=team_a, requester=customer_x, assignee=agent_a)
     client = client_for(agent_a)
     client.get(reverse("helpdesk:list"))  # warm the session and content types
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(10):
         response = client.get(reverse("helpdesk:list"))
     assert len(_refs(response.content.decode())) == 25
 
@@ -272,7 +272,7 @@ def test_it_shows_the_detail_page_in_a_bounded_number_of_queries(
     client = client_for(agent_a)
     url = reverse("helpdesk:detail", args=[ticket.pk])
     client.get(url)
-    with django_assert_max_num_queries(40) as first:
+    with django_assert_max_num_queries(30) as first:
         assert client.get(url).status_code == 200
     grow()
     with django_assert_max_num_queries(len(first.captured_queries)):
