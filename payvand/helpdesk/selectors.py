@@ -398,7 +398,7 @@ def mentions_for(*, user: User) -> QuerySet[Mention]:
     return (
         Mention.objects.filter(user=user)
         .select_related("message", "message__ticket", "message__author")
-        .order_by("seen_at", "-message__created_at")
+        .order_by(F("seen_at").asc(nulls_first=True), "-message__created_at")
     )
 
 
