@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("payvand.core.urls")),
     path("accounts/", include("payvand.accounts.urls")),
     path("contacts/", include("payvand.contacts.urls")),
+    path("forms/", include("payvand.forms.urls")),
     path("projects/", include("payvand.projects.urls")),
     path("reports/", include("payvand.reports.urls")),
     path("tickets/<int:ticket_id>/worksheet.pdf", worksheet_view, name="ticket_worksheet"),
