@@ -22,12 +22,16 @@ def _media(settings: Any, tmp_path: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _language_reset() -> Any:
-    """A test that switches language (a request in fa, translation.activate) must not leak it into the next test."""
+    """A test that switches language or calendar (a request in fa, translation.activate) must not leak it into the
+    next test."""
     from django.conf import settings as django_settings
     from django.utils import translation
 
+    from payvand.core.localization import activate_calendar
+
     yield
     translation.activate(django_settings.LANGUAGE_CODE)
+    activate_calendar(None)
 
 
 @pytest.fixture

@@ -1,0 +1,72 @@
+"""A ticket type with its own form (R-000.12): the operator's page draws the form and saves its values."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from payvand.forms.services import form_create
+from payvand.helpdesk.models import Ticket
+from payvand.helpdesk.tests.factories import TicketTypeFactory
+
+pytestmark = pytest.mark.django_db
+
+SPEC = {
+    "sections": [
+        {
+            "title": "Device",
+            "fields": [
+                {
+                    "name": "serial",
+                    "kind": "text",
+                    "label": "Serial number",
+                    "required": True,
+                    "pattern": "[A-Z]{2}-[0-9]{4}",
+                },
+                {"name": "bought", "kind": "date", "label": "Bought on"},
+            ],
+        }
+    ]
+}
+
+
+@pytest.fixture
+def repair_type():
+    form = form_create(by=None, name="Repair", spec=SPEC)
+    return TicketTypeFactory.create(name="Repair", form=form)
+
+
+def test_it_draws_the_form_of_the_chosen_type(agent_a, repair_type, client_for):
+    response = client_for(agent_a).get(
+        reverse("helpdesk:type_form"), {"type": repair_type.pk}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="fv-serial"' in html
+    assert "Serial number" in html
+    assert "<html" not in html
+
+
+def test_it_saves_the_values_of_the_types_form(agent_a, team_a, customer_x, repair_type, client_for):
+    client = client_for(agent_a)
+    base = {
+        "requester": customer_x.pk,
+        "subject": "Laptop does not start",
+        "channel": "phone",
+        "priority": "2",
+        "team": team_a.pk,
+        "type": repair_type.pk,
+    }
+    bad = client.post(reverse("helpdesk:create"), {**base, "fv-serial": "nonsense"})
+    assert bad.status_code == 422
+    html = bad.content.decode()
+    assert 'value="nonsense"' in html  # the input is kept
+    assert 'name="fv-serial"' in html
+    assert not Ticket.objects.exists()
+    ok = client.post(reverse("helpdesk:create"), {**base, "fv-serial": "AB-1234", "fv-bought": "۱۴۰۳/۰۱/۰۱"})
+    assert ok.status_code == 302, ok.content.decode()[:3000]
+    ticket = Ticket.objects.get()
+    assert ticket.form_values == {"serial": "AB-1234", "bought": "2024-03-20"}
+    detail = client.get(reverse("helpdesk:detail", args=[ticket.pk])).content.decode()
+    assert "Serial number" in detail
+    assert "AB-1234" in detail
