@@ -203,10 +203,8 @@ def test_it_needs_a_signed_in_user_with_the_right_to_add(outsider, api_for, cust
 def test_it_lists_only_tickets_the_user_may_see(agent_a, agent_b, api_for, team_a, team_b, customer_x, supervisor):
     mine = make_ticket(team=team_a, requester=customer_x, subject="Ours")
     theirs = make_ticket(team=team_b, requester=customer_x, subject="Theirs")
-    ids = [t["id"] for t in api_for(agent_a).get(URL).json()["items"]]
-    assert ids == [mine.pk]
-    ids = {t["id"] for t in api_for(supervisor).get(URL).json()["items"]}
-    assert ids == {mine.pk, theirs.pk}
+    assert [t["id"] for t in api_for(agent_a).get(URL).json()["items"]] == [mine.pk]
+    assert {t["id"] for t in api_for(supervisor).get(URL).json()["items"]} == {mine.pk, theirs.pk}
 
 
 @pytest.mark.parametrize(
