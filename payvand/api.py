@@ -105,6 +105,7 @@ def on_http_error(request: HttpRequest, exc: NinjaHttpError) -> HttpResponse:
 
 api.add_router("/", accounts_router)
 api.add_router("/contacts", contacts_router)
+api.add_router("/forms", "payvand.forms.api.router")
 api.add_router("/tickets", tickets_router)
 api.add_router("/cartable", cartable_router)
 api.add_router("/projects", projects_router)
