@@ -4,10 +4,11 @@
     .venv/bin/python -m bench.contacts --contacts 100000          # SQLite, var/bench.sqlite3
 
 It migrates the benchmark database, tops it up to --contacts contacts (bench.seed), and measures through the same
-functions the API uses: `contact_lookup_unscoped(phone=...)` with existing numbers written in varied formats, and
-`contact_search_ids(text=...)` with names, words and prefixes that exist. Lookup is also measured on a sibling
-database of --baseline contacts (`<name>_10k`), alternating with the big one round by round, for the p99 ratio.
-The import is timed through the import service, the same code path as the background task. Progress goes to stderr.
+functions the API uses: `contact_lookup_summaries_unscoped(phone=...)` with existing numbers written in varied
+formats, and `contact_search_ids(text=...)` with names, words and prefixes that exist. Lookup is also measured on
+a sibling database of --baseline contacts (`<name>_10k`), alternating with the big one round by round, for the p99
+ratio. The import is timed through the import service, the same code path as the background task. Progress goes
+to stderr.
 """
 
 from __future__ import annotations
@@ -148,14 +149,16 @@ def sample_phones(n: int, rng: random.Random) -> list[tuple[str, int]]:
 
 def measure_lookup(n: int, rng: random.Random) -> dict[str, Any]:
     from bench.measure import summarise, timed_calls
-    from payvand.contacts.selectors import contact_lookup_unscoped
+    from payvand.contacts.selectors import contact_lookup_summaries_unscoped
 
     pairs = sample_phones(n + 200, rng)
     warmup, timed = pairs[:200], pairs[200:]
     latencies, results, cpu_ms = timed_calls(
-        lambda phone: contact_lookup_unscoped(phone=phone), [p for p, _ in timed], warmup=[p for p, _ in warmup]
+        lambda phone: contact_lookup_summaries_unscoped(phone=phone),
+        [p for p, _ in timed],
+        warmup=[p for p, _ in warmup],
     )
-    misses = sum(1 for (_p, cid), found in zip(timed, results, strict=True) if cid not in {c.pk for c in found})
+    misses = sum(1 for (_p, cid), found in zip(timed, results, strict=True) if cid not in {c.id for c in found})
     return {
         **summarise(latencies),
         "cpu_ms_mean": round(cpu_ms, 3),

@@ -184,8 +184,19 @@ class LookupParams(Schema):
     summary="Find contacts by a phone number or email in any format (caller ID, inbound mail)",
 )
 def contact_lookup(request: HttpRequest, params: Query[LookupParams]) -> list[ContactSummaryOut]:
-    contacts = selectors.contact_lookup(user=_user(request), phone=params.phone, email=params.email)
-    return [summary_out(c) for c in contacts]
+    found = selectors.contact_lookup_summaries(user=_user(request), phone=params.phone, email=params.email)
+    return [
+        ContactSummaryOut(
+            id=c.id,
+            kind=c.kind,
+            name=c.name,
+            status=c.status,
+            emails=c.emails,
+            phones=c.phones,
+            flags=[FlagTypeOut.model_validate(f, from_attributes=True) for f in c.flags],
+        )
+        for c in found
+    ]
 
 
 class SearchParams(Schema):

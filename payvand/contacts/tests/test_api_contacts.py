@@ -404,6 +404,38 @@ def test_it_looks_up_a_whatsapp_number_and_several_owners(agent_a, api_for):
     assert [c["id"] for c in response.json()] == [one.pk, two.pk]
 
 
+def test_it_looks_up_with_the_same_summaries_as_search(agent_a, api_for, flag_type):
+    """The lean caller-ID path answers exactly what the full summary (search, list) shows: phones and emails in
+    their order, no social ids or WhatsApp numbers, active flags by severity, contacts by name."""
+    gold = FlagType.objects.create(name="Gold", severity=FlagType.Severity.INFO, colour="#ffd700", icon="star")
+    hidden = FlagType.objects.create(name="Hidden", is_active=False)
+    shared = "+36301234567"
+    zoe = ContactFactory.create(
+        name="Zoe Shared",
+        phones=["0912 111 1111", shared],
+        emails=["z2@example.com", "z1@example.com"],
+        identities=[services.IdentityIn("telegram", "zoe"), services.IdentityIn("whatsapp", "+989122222222")],
+        flags=[(gold, ""), (flag_type, "owes"), (hidden, "")],
+    )
+    adam = ContactFactory.create(name="Adam Shared", identities=[services.IdentityIn("whatsapp", shared)])
+    ContactFactory.create(name="Other", phones=["0912 333 3333"], flags=[(flag_type, "")])
+    api = api_for(agent_a)
+    body = api.get(f"{URL}/lookup", {"phone": "06 30 123 4567"}).json()
+    assert [c["id"] for c in body] == [adam.pk, zoe.pk]
+    searched = {c["id"]: c for c in api.get(f"{URL}/search", {"q": "shared"}).json()}
+    assert body == [searched[adam.pk], searched[zoe.pk]]
+    assert body[1]["phones"] == ["+989121111111", shared]
+    assert body[1]["emails"] == ["z2@example.com", "z1@example.com"]
+    assert [f["name"] for f in body[1]["flags"]] == [flag_type.name, "Gold"]
+    assert body[0] | {"phones": [], "emails": [], "flags": []} == body[0]
+    # By email, by a WhatsApp number, and by both at once (either matches).
+    assert [c["id"] for c in api.get(f"{URL}/lookup", {"email": "Z1@example.com"}).json()] == [zoe.pk]
+    assert [c["id"] for c in api.get(f"{URL}/lookup", {"phone": "09122222222"}).json()] == [zoe.pk]
+    both = api.get(f"{URL}/lookup", {"phone": "0912 333 3333", "email": "z1@example.com"}).json()
+    assert [c["name"] for c in both] == ["Other", "Zoe Shared"]
+    assert [f["name"] for f in both[0]["flags"]] == [flag_type.name]
+
+
 def test_it_looks_up_an_unknown_number_as_an_empty_list(agent_a, api_for, customer_x):
     api = api_for(agent_a)
     assert api.get(f"{URL}/lookup", {"phone": "0912 000 0000"}).json() == []
