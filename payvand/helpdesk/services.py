@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html as htmllib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -342,14 +342,16 @@ def _validate_fields(
     return errors
 
 
-def _clean_form_values(ticket_type: TicketType | None, values: dict[str, Any] | None) -> dict[str, Any]:
-    if not values and (ticket_type is None or ticket_type.form_id is None):
+def _clean_form_values(
+    ticket_type: TicketType | None, values: dict[str, Any] | None, files: Mapping[str, UploadedFile] | None = None
+) -> dict[str, Any]:
+    if not values and not files and (ticket_type is None or ticket_type.form_id is None):
         return {}
     if ticket_type is None or ticket_type.form is None:
         raise ValidationFailed.on("form_values", _("This ticket has no form; choose a type with a form."))
     from payvand.forms.services import form_values_clean
 
-    return form_values_clean(form=ticket_type.form, values=values or {})
+    return form_values_clean(form=ticket_type.form, values=values or {}, files=files)
 
 
 def _organisation_of(contact: Contact) -> Contact | None:
@@ -374,6 +376,7 @@ def ticket_create(
     assignee: User | None = None,
     project: Project | None = None,
     form_values: dict[str, Any] | None = None,
+    form_files: Mapping[str, UploadedFile] | None = None,
     tags: Iterable[str] = (),
     watchers: Iterable[User] = (),
     estimate_minutes: int | None = None,
@@ -382,7 +385,8 @@ def ticket_create(
     route: bool = True,
 ) -> Ticket:
     """Register a request. The same external message id is never registered twice (409 with the existing ticket);
-    the team is chosen by the routing rules unless given, and then a person by the team's strategy."""
+    the team is chosen by the routing rules unless given, and then a person by the team's strategy. `form_files`
+    are the uploads of the type form's file fields, stored with the ticket's values."""
     errors = _validate_fields(
         subject=subject,
         description=description,
@@ -410,8 +414,12 @@ def ticket_create(
         errors.append(FieldError("watchers", _("This user is not active.")))
     if errors:
         raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
-    values = _clean_form_values(type, form_values)
+    values = _clean_form_values(type, form_values, form_files)
     with transaction.atomic():
+        if form_files:
+            from payvand.forms.services import form_files_save
+
+            values = form_files_save(values=values, files=form_files)
         # The counter's row lock serialises creations, so this check can't race with another creation of the same
         # external id (and SQLite transactions are IMMEDIATE anyway).
         number = _next_number()

@@ -168,13 +168,16 @@ def _type_form_context(
     return {"type_form_html": form_render(ticket_type.form, values, errors, prefix=FORM_PREFIX)}
 
 
-def _type_form_values(ticket_type: TicketType | None, request: HttpRequest) -> dict[str, Any] | None:
+def _type_form_values(
+    ticket_type: TicketType | None, request: HttpRequest
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The type form's values and file uploads from the posted page."""
     if ticket_type is None or ticket_type.form is None:
-        return None
+        return None, None
     from payvand.forms.rendering import form_values_from_post
 
-    values, _uploads = form_values_from_post(ticket_type.form, request.POST, request.FILES, prefix=FORM_PREFIX)
-    return values
+    values, uploads = form_values_from_post(ticket_type.form, request.POST, request.FILES, prefix=FORM_PREFIX)
+    return values, dict(uploads) or None
 
 
 def _requester_or_none(user: User, raw: Any) -> Contact | None:
@@ -211,7 +214,7 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
         requester = _requester_or_none(user, request.POST.get("requester"))
         valid = form.is_valid()
         ticket_type = _type_from(request.POST.get("type"))
-        form_values = _type_form_values(ticket_type, request)
+        form_values, form_files = _type_form_values(ticket_type, request)
         if requester is None:
             form.add_error(None, _("Choose the customer who asks."))
             valid = False
@@ -243,6 +246,7 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
                         team=d["team"],
                         project=d["project"],
                         form_values=form_values,
+                        form_files=form_files,
                         tags=f.split_list(d["tags"]),
                         due_at=d["due_at"],
                     )
@@ -438,7 +442,7 @@ def _detail_context(
         form_value_rows = form_values_display(type_form, ticket.form_values)
         edit = all_forms["edit"]
         if edit.is_bound:
-            edit_values = _type_form_values(ticket.type, request) if ticket.type else None
+            edit_values = _type_form_values(ticket.type, request)[0] if ticket.type else None
             errors = getattr(edit, "payvand_error", None)
             edit_type_form_html = form_render(type_form, edit_values, errors, prefix=FORM_PREFIX)
         else:
@@ -546,7 +550,7 @@ def ticket_edit(request: HttpRequest, ticket_id: int) -> HttpResponse:
             "status": d["status"],
         }
         if d["type"] is not None and d["type"].form_id and d["type"].pk == ticket.type_id:
-            changes["form_values"] = _type_form_values(d["type"], request)
+            changes["form_values"] = _type_form_values(d["type"], request)[0]
         return services.ticket_update(ticket=ticket, by=user, version=_version(d), **changes)
 
     return _action(request, ticket_id, "edit", form, run, _("Changes saved."), field_for=form.field_for)

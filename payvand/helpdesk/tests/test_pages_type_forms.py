@@ -70,3 +70,31 @@ def test_it_saves_the_values_of_the_types_form(agent_a, team_a, customer_x, repa
     detail = client.get(reverse("helpdesk:detail", args=[ticket.pk])).content.decode()
     assert "Serial number" in detail
     assert "AB-1234" in detail
+
+
+def test_it_stores_the_file_of_a_file_field(agent_a, team_a, customer_x, client_for):
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    spec = {"sections": [{"title": "Proof", "fields": [{"name": "receipt", "kind": "file", "label": "Receipt"}]}]}
+    form = form_create(by=None, name="Refund", spec=spec)
+    refund = TicketTypeFactory.create(name="Refund", form=form)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    response = client_for(agent_a).post(
+        reverse("helpdesk:create"),
+        {
+            "requester": customer_x.pk,
+            "subject": "Refund for a double charge",
+            "channel": "email",
+            "priority": "2",
+            "team": team_a.pk,
+            "type": refund.pk,
+            "fv-receipt": SimpleUploadedFile("receipt.png", png, content_type="text/plain"),
+        },
+    )
+    assert response.status_code == 302
+    value = Ticket.objects.get(subject="Refund for a double charge").form_values["receipt"]
+    assert value["name"] == "receipt.png"
+    assert value["size"] == len(png)
+    with default_storage.open(value["path"]) as stored:
+        assert stored.read() == png
