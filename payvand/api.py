@@ -18,6 +18,7 @@ from payvand.contacts.api import router as contacts_router
 from payvand.core.errors import PayvandError, ValidationFailed, error_body
 from payvand.helpdesk.api import cartable_router
 from payvand.helpdesk.api import router as tickets_router
+from payvand.notifications.api import router as notifications_router
 from payvand.projects.api import router as projects_router
 from payvand.reports.api import router as reports_router
 
@@ -108,5 +109,6 @@ api.add_router("/contacts", contacts_router)
 api.add_router("/forms", "payvand.forms.api.router")
 api.add_router("/tickets", tickets_router)
 api.add_router("/cartable", cartable_router)
+api.add_router("/notifications", notifications_router)
 api.add_router("/projects", projects_router)
 api.add_router("/reports", reports_router)
