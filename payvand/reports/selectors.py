@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from contextlib import nullcontext
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     Avg,
@@ -203,12 +204,16 @@ def report_time_per_customer(
         JOIN {contact_table} c ON c.id = agg.customer_id
         ORDER BY agg.minutes DESC, c.id
     """  # noqa: S608 -- table names come from model metadata, values are parameters
-    with connection.cursor() as cursor:
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic() if postgres else nullcontext(), connection.cursor() as cursor:
+        if postgres:  # JIT-compiling this one scan-and-group query costs ~0.2 s and saves nothing
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
-        return [
-            {"customer_id": cid, "name": name, "minutes": int(minutes or 0), "tickets": int(tickets)}
-            for cid, name, minutes, tickets in cursor.fetchall()
-        ]
+        found = cursor.fetchall()
+    return [
+        {"customer_id": cid, "name": name, "minutes": int(minutes or 0), "tickets": int(tickets)}
+        for cid, name, minutes, tickets in found
+    ]
 
 
 def report_time_per_ticket(
