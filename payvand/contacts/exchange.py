@@ -358,6 +358,9 @@ def count_rows(f: IO[bytes], fmt: str) -> int:
             if table.estimated_rows is not None:
                 return table.estimated_rows
             return sum(1 for _row in table.rows)
+    if fmt == CSV:
+        with _csv_table(f, count_only=True) as table:
+            return sum(1 for _row in table.rows)
     with open_table(f, fmt) as table:
         return sum(1 for _row in table.rows)
 
@@ -407,7 +410,8 @@ def sniff_delimiter(sample: str) -> str:
 
 
 @contextmanager
-def _csv_table(f: IO[bytes]) -> Iterator[Table]:
+def _csv_table(f: IO[bytes], *, count_only: bool = False) -> Iterator[Table]:
+    """With `count_only`, the rows are (number, []) and only say that a non-blank row is there."""
     encoding = detect_encoding(f)
     text = io.TextIOWrapper(f, encoding=encoding, errors="replace", newline="")
     try:
@@ -424,18 +428,27 @@ def _csv_table(f: IO[bytes]) -> Iterator[Table]:
             raise FileProblem(_("The file cannot be read as CSV: %(error)s") % {"error": exc}) from exc
         if not headers:
             raise FileProblem(_("The file is empty."))
-        yield Table(headers=headers, rows=_csv_rows(records, len(headers)))
+        yield Table(headers=headers, rows=_csv_rows(records, len(headers), count_only=count_only))
     finally:
         text.detach()
 
 
-def _csv_rows(records: Iterator[tuple[int, list[str]]], width: int) -> Iterator[tuple[int, Cells]]:
+def _csv_rows(
+    records: Iterator[tuple[int, list[str]]], width: int, *, count_only: bool = False
+) -> Iterator[tuple[int, Cells]]:
     number = 1
     try:
         for number, record in records:
-            row = _fit(record, width)
-            if row is not None:
-                yield number, row
+            # _fit for cells that are text already: the same rows, without converting each cell.
+            row = record[:width]
+            if not any(c.strip() for c in row):
+                continue
+            if count_only:
+                yield number, []
+                continue
+            if len(row) < width:
+                row += [""] * (width - len(row))
+            yield number, row
     except csv.Error as exc:
         raise FileProblem(
             _("Row %(row)s cannot be read as CSV: %(error)s") % {"row": number + 1, "error": exc}

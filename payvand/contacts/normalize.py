@@ -19,34 +19,47 @@ _PHONE_JUNK = re.compile(r"[\s\-().\u200c\u200e\u200f\u202a-\u202e/]")
 _HANDLE = re.compile(r"^[A-Za-z0-9_.]{2,64}$")
 _ARABIC_TO_PERSIAN = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "أ": "ا", "إ": "ا", "ؤ": "و"})
 _TASHKEEL = re.compile(r"[\u064b-\u065f\u0670]")
+_PHONE_DIGITS = re.compile(r"\+?[0-9]+")
+_NOT_DIGIT = re.compile(r"\D")
+_INTERNATIONAL = (
+    phonenumbers.CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN,
+    phonenumbers.CountryCodeSource.FROM_NUMBER_WITH_IDD,
+)
 
 
 def normalize_phone(raw: str, region: str | None = None) -> str:
     """Return the E.164 form of a phone number written in any common way. Raises ValueError."""
+    return _parse_phone(raw, region)[0]
+
+
+def normalize_phone_forms(raw: str, region: str | None = None) -> tuple[str, str]:
+    """`normalize_phone` and `phone_national` of its result from one parse (the import's hot path): the E.164
+    form and the national form without spaces. Raises ValueError."""
+    e164, number = _parse_phone(raw, region)
+    return e164, _national_digits(number)
+
+
+def _parse_phone(raw: str, region: str | None) -> tuple[str, phonenumbers.PhoneNumber]:
     text = to_ascii_digits(raw or "").strip()
     text = _PHONE_JUNK.sub("", text)
-    if not text or len(text) > 32 or not re.fullmatch(r"\+?[0-9]+", text):
+    if not text or len(text) > 32 or not _PHONE_DIGITS.fullmatch(text):
         raise ValueError("not a phone number")
     default = (region or settings.PHONE_DEFAULT_REGION).upper()
     regions = [default, *(r for r in FALLBACK_REGIONS if r != default)]
     first_possible: phonenumbers.PhoneNumber | None = None
-    international = (
-        phonenumbers.CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN,
-        phonenumbers.CountryCodeSource.FROM_NUMBER_WITH_IDD,
-    )
     for reg in regions:
         try:
             number = phonenumbers.parse(text, reg, keep_raw_input=True)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number(number):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), number
         # A number written with its country code (+44 7700 900123, 0036…) may be merely possible: new ranges and
         # drama numbers are not in the metadata yet. A national number must be valid somewhere, or "123" and "0912"
         # would become phone numbers in some fallback region.
         if (
             first_possible is None
-            and number.country_code_source in international
+            and number.country_code_source in _INTERNATIONAL
             and len(str(number.national_number)) >= 7
             and phonenumbers.is_possible_number_with_reason(number) == phonenumbers.ValidationResult.IS_POSSIBLE
         ):
@@ -54,8 +67,19 @@ def normalize_phone(raw: str, region: str | None = None) -> str:
         if text.startswith("+"):
             break  # an international number means the same in every region
     if first_possible is not None:
-        return phonenumbers.format_number(first_possible, phonenumbers.PhoneNumberFormat.E164)
+        return phonenumbers.format_number(first_possible, phonenumbers.PhoneNumberFormat.E164), first_possible
     raise ValueError("not a phone number")
+
+
+def _national_digits(number: phonenumbers.PhoneNumber) -> str:
+    # Only the number itself, as phone_national sees it after parsing the E.164 form: not how it was written.
+    bare = phonenumbers.PhoneNumber(
+        country_code=number.country_code,
+        national_number=number.national_number,
+        italian_leading_zero=number.italian_leading_zero,
+        number_of_leading_zeros=number.number_of_leading_zeros,
+    )
+    return _NOT_DIGIT.sub("", phonenumbers.format_number(bare, phonenumbers.PhoneNumberFormat.NATIONAL))
 
 
 def phone_national(e164: str) -> str:
@@ -64,7 +88,7 @@ def phone_national(e164: str) -> str:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return ""
-    return re.sub(r"\D", "", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
+    return _NOT_DIGIT.sub("", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL))
 
 
 def phone_display(e164: str) -> str:

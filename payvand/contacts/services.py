@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -13,8 +16,8 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.core.files import File
-from django.db import IntegrityError, models, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
@@ -35,7 +38,7 @@ from payvand.contacts.models import (
     Segment,
     Tag,
 )
-from payvand.contacts.normalize import normalize_identity, normalize_text, phone_national
+from payvand.contacts.normalize import normalize_identity, normalize_phone_forms, normalize_text, phone_national
 from payvand.core import search
 from payvand.core.errors import Conflict, FieldError, NotFound, PayvandError, ValidationFailed
 from payvand.core.localization import to_ascii_digits
@@ -109,15 +112,26 @@ def identities_clean(
 
 
 def build_search_text(name: str, identities: Iterable[tuple[str, str]], organisations: Iterable[str] = ()) -> str:
-    parts = [normalize_text(name)]
-    for kind, value in identities:
+    return _search_text(
+        normalize_text(name),
+        [(kind, value, phone_national(value) if kind in ("phone", "whatsapp") else "") for kind, value in identities],
+        [normalize_text(o) for o in organisations],
+    )
+
+
+def _search_text(
+    folded_name: str, identities: Iterable[tuple[str, str, str]], folded_organisations: Iterable[str]
+) -> str:
+    """build_search_text from parts already normalised: (kind, value, national form of a phone) identities."""
+    parts = [folded_name]
+    for kind, value, national in identities:
         if kind in ("phone", "whatsapp"):
-            parts += [value.lstrip("+"), phone_national(value)]
+            parts += [value.lstrip("+"), national]
         elif kind == "email":
             parts.append(value.replace("@", " ").replace(".", " ") + " " + value)
         else:
             parts.append(value)
-    parts += [normalize_text(o) for o in organisations]
+    parts += folded_organisations
     return " ".join(p for p in parts if p)
 
 
@@ -169,6 +183,12 @@ def _names_to_objects[T: (Tag, Segment, Interest)](model: type[T], names: Iterab
 
 
 def _clean_address(a: AddressIn, index: int) -> tuple[Address | None, list[FieldError]]:
+    values, errors = _address_values(a, index)
+    return (Address(**values) if values is not None else None), errors
+
+
+def _address_values(a: AddressIn, index: int) -> tuple[dict[str, Any] | None, list[FieldError]]:
+    """The address's field values, validated (`addresses.<index>.<field>` errors)."""
     errors = []
     coords: dict[str, Decimal | None] = {}
     for name, low, high in (("latitude", -90, 90), ("longitude", -180, 180)):
@@ -201,16 +221,16 @@ def _clean_address(a: AddressIn, index: int) -> tuple[Address | None, list[Field
         errors.append(FieldError(f"addresses.{index}", _("Give a street, city, postcode, country or coordinates.")))
     if errors:
         return None, errors
-    return Address(
-        label=a.label or "",
-        street=a.street or "",
-        city=a.city or "",
-        region=a.region or "",
-        postcode=a.postcode or "",
-        country=country,
-        latitude=coords.get("latitude"),
-        longitude=coords.get("longitude"),
-    ), []
+    return {
+        "label": a.label or "",
+        "street": a.street or "",
+        "city": a.city or "",
+        "region": a.region or "",
+        "postcode": a.postcode or "",
+        "country": country,
+        "latitude": coords.get("latitude"),
+        "longitude": coords.get("longitude"),
+    }, []
 
 
 def _validate_core(*, name: str | None, kind: str | None, status: str | None, rating: int | None) -> list[FieldError]:
@@ -776,7 +796,8 @@ def contact_address_remove(*, contact: Contact, address_id: int, by: User | None
 # ---------------------------------------------------------------------------------------------- import and export
 # ---- import and export: files are read by `exchange`; rows are validated here and written in batches.
 
-IMPORT_BATCH_SIZE = 1000
+IMPORT_BATCH_SIZE = 2000
+_IMPORT_CACHE_SIZE = 10_000  # distinct repeated values (statuses, companies, countries) remembered per import
 IMPORT_ERRORS_KEPT = 1000  # errors stored on the job; error_count counts them all
 _EMAIL_SPLIT = re.compile(r"[;,،\s]+")
 _VALUE_SPLIT = re.compile(r"[;,،\n\r]+")
@@ -857,19 +878,56 @@ class _ImportPlan:
     seen: set[tuple[str, str]] = field(default_factory=set)
     names: dict[str, dict[str, int]] = field(default_factory=dict)
     organisations: dict[str, int] = field(default_factory=dict)
+    folded: dict[str, str] = field(default_factory=dict)  # normalize_text of values that repeat (status, company)
+    countries: dict[str, str] = field(default_factory=dict)
+
+    def fold(self, text: str) -> str:
+        folded = self.folded.get(text)
+        if folded is None:
+            folded = normalize_text(text)
+            if len(self.folded) < _IMPORT_CACHE_SIZE:
+                self.folded[text] = folded
+        return folded
+
+    def country(self, text: str) -> str:
+        code = self.countries.get(text)
+        if code is None:
+            code = exchange.country_code(text)
+            if len(self.countries) < _IMPORT_CACHE_SIZE:
+                self.countries[text] = code
+        return code
 
 
-@dataclass
+@dataclass(slots=True)
 class _ImportDraft:
+    """One valid row: the contact's column values and what hangs off it; `pk` once it is written."""
+
     row: int
-    contact: Contact
-    identities: list[IdentityIn]
+    kind: str
+    name: str
+    status: str
+    rating: int
+    source: str
+    custom: dict[str, Any]
+    notes: str
+    search_text: str
+    identities: list[tuple[str, str]]  # (kind, normalised value)
     tags: list[str]
     segments: list[str]
     interests: list[str]
     organisation: str
     role: str
-    address: Address | None
+    address: dict[str, Any] | None
+    pk: int = 0
+
+
+@dataclass
+class _ImportBatch:
+    """Rows read and validated together, then written in one transaction."""
+
+    rows: int = 0
+    drafts: list[_ImportDraft] = field(default_factory=list)
+    rejected: list[tuple[int, list[FieldError]]] = field(default_factory=list)
 
 
 def _choice_words(choices: Sequence[tuple[str, Any]], extra: dict[str, str]) -> dict[str, str]:
@@ -984,12 +1042,12 @@ def _import_parse(plan: _ImportPlan, row: int, cells: Sequence[str]) -> tuple[_I
         errors.append(FieldError("name", _("At most 200 characters.")))
     kind = Contact.Kind.PERSON.value
     if raw := _first(found, "kind"):
-        kind = plan.kinds.get(normalize_text(raw), "")
+        kind = plan.kinds.get(plan.fold(raw), "")
         if not kind:
             errors.append(FieldError("kind", _("Use person or organisation.")))
     status = Contact.Status.PROSPECT.value
     if raw := _first(found, "status"):
-        status = plan.statuses.get(normalize_text(raw), "")
+        status = plan.statuses.get(plan.fold(raw), "")
         if not status:
             errors.append(FieldError("status", _("Use prospect, customer or former customer.")))
     rating: int | None = 0
@@ -1001,7 +1059,7 @@ def _import_parse(plan: _ImportPlan, row: int, cells: Sequence[str]) -> tuple[_I
     if len(source) > 100:
         errors.append(FieldError("source", _("At most 100 characters.")))
 
-    identities: list[IdentityIn] = []
+    identities: list[tuple[str, str, str]] = []  # (kind, value, national form of a phone) for the search text
     seen: set[tuple[str, str]] = set()
     for target in _IDENTITY_TARGETS:
         for cell in found.get(target, ()):
@@ -1009,7 +1067,10 @@ def _import_parse(plan: _ImportPlan, row: int, cells: Sequence[str]) -> tuple[_I
                 if not (part := part.strip()):
                     continue
                 try:
-                    value = normalize_identity(target, part)
+                    if target in ("phone", "whatsapp"):  # both forms from one parse, for the search text
+                        value, national = normalize_phone_forms(part)
+                    else:
+                        value, national = normalize_identity(target, part), ""
                 except ValueError:
                     message = {
                         "email": _("This is not a valid email address."),
@@ -1022,7 +1083,7 @@ def _import_parse(plan: _ImportPlan, row: int, cells: Sequence[str]) -> tuple[_I
                     continue
                 if (target, value) not in seen:
                     seen.add((target, value))
-                    identities.append(IdentityIn(target, value))
+                    identities.append((target, value, national))
 
     attributes: dict[str, list[str]] = {}
     for target, limit in _ATTRIBUTE_LIMITS:
@@ -1035,7 +1096,7 @@ def _import_parse(plan: _ImportPlan, row: int, cells: Sequence[str]) -> tuple[_I
 
     organisation, role = _first(found, "organisation"), _first(found, "organisation_role")
     if kind == Contact.Kind.ORGANISATION and organisation:
-        if normalize_text(organisation) != normalize_text(name):
+        if plan.fold(organisation) != normalize_text(name):
             errors.append(FieldError("organisation", _("Only a person can belong to an organisation.")))
         organisation = ""
     if len(organisation) > 200:
@@ -1045,12 +1106,12 @@ def _import_parse(plan: _ImportPlan, row: int, cells: Sequence[str]) -> tuple[_I
 
     address = None
     if not found.keys().isdisjoint(_ADDRESS_TARGETS):
-        address, address_errors = _clean_address(
+        address, address_errors = _address_values(
             AddressIn(
                 street=", ".join(found.get("street", ())),
                 city=_first(found, "city"),
                 postcode=_first(found, "postcode"),
-                country=exchange.country_code(_first(found, "country")),
+                country=plan.country(_first(found, "country")),
                 latitude=_import_decimal(_first(found, "latitude")) or None,
                 longitude=_import_decimal(_first(found, "longitude")) or None,
             ),
@@ -1075,7 +1136,8 @@ def _import_parse(plan: _ImportPlan, row: int, cells: Sequence[str]) -> tuple[_I
 
     if errors:
         return None, errors
-    contact = Contact(
+    return _ImportDraft(
+        row=row,
         kind=kind,
         name=name,
         status=status,
@@ -1083,14 +1145,8 @@ def _import_parse(plan: _ImportPlan, row: int, cells: Sequence[str]) -> tuple[_I
         source=source,
         custom=custom,
         notes="\n".join(found.get("notes", ())),
-        search_text=build_search_text(
-            name, [(i.kind, i.value) for i in identities], [organisation] if organisation else []
-        ),
-    )
-    return _ImportDraft(
-        row=row,
-        contact=contact,
-        identities=identities,
+        search_text=_search_text(normalize_text(name), identities, [plan.fold(organisation)] if organisation else []),
+        identities=[(k, v) for k, v, _national in identities],
         tags=attributes["tags"],
         segments=attributes["segments"],
         interests=attributes["interests"],
@@ -1102,12 +1158,34 @@ def _import_parse(plan: _ImportPlan, row: int, cells: Sequence[str]) -> tuple[_I
 
 def _import_drop_duplicates(plan: _ImportPlan, drafts: list[_ImportDraft], tally: ImportTally) -> list[_ImportDraft]:
     """Rows sharing an email, phone or handle with an existing contact or an earlier row: one query per batch."""
-    keys = {id(d): {(_DUPLICATE_GROUP[i.kind], i.value) for i in d.identities} for d in drafts}
-    values = {value for found in keys.values() for _group, value in found}
+    keys = {id(d): {(_DUPLICATE_GROUP[kind], value) for kind, value in d.identities} for d in drafts}
+    by_group: dict[str, set[str]] = {}
+    for found in keys.values():
+        for group, value in found:
+            by_group.setdefault(group, set()).add(value)
     existing: set[tuple[str, str]] = set()
-    if values:
-        rows = Identity.objects.filter(kind__in=sorted(IDENTITY_KINDS), value__in=sorted(values))
-        existing = {(_DUPLICATE_GROUP[kind], value) for kind, value in rows.values_list("kind", "value")}
+    if by_group:
+        # Each kind against the values of its own group only: one index range per kind and value, where
+        # "any kind" made PostgreSQL walk the (kind, value) index for every kind (docs/benchmarks.md).
+        groups = {group: sorted(values) for group, values in by_group.items()}
+        if connection.vendor == "postgresql":  # one array per group rather than thousands of parameters
+            quote = connection.ops.quote_name
+            table, kind_column, value_column = (quote(name) for name in (Identity._meta.db_table, "kind", "value"))
+            kinds = {group: [k for k, g in _DUPLICATE_GROUP.items() if g == group] for group in groups}
+            where = " OR ".join(f"({kind_column} = ANY(%s) AND {value_column} = ANY(%s))" for _group in groups)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {kind_column}, {value_column} FROM {table} WHERE {where}",  # noqa: S608
+                    [param for group, values in groups.items() for param in (kinds[group], values)],
+                )
+                rows: Iterable[tuple[str, str]] = cursor.fetchall()
+        else:
+            query = Q()
+            for kind, group in _DUPLICATE_GROUP.items():
+                if group in groups:
+                    query |= Q(kind=kind, value__in=groups[group])
+            rows = Identity.objects.filter(query).values_list("kind", "value")
+        existing = {(_DUPLICATE_GROUP[kind], value) for kind, value in rows}
     kept = []
     for draft in drafts:
         found = keys[id(draft)]
@@ -1130,74 +1208,191 @@ def _import_name_ids(
     return cache
 
 
+class _RowWriter:
+    """Inserts plain rows of values, many at a time: PostgreSQL COPY (the identity column numbered from its
+    sequence in one query), or executemany and bulk_create elsewhere. No model instances, no per-value work
+    in Django: the import writes a million rows this way (docs/benchmarks.md)."""
+
+    def __init__(self) -> None:
+        self.postgres = connection.vendor == "postgresql"
+        self.now = timezone.now()
+        # The time as a value in a row of `insert` (sqlite3's own datetime adapter is deprecated).
+        self.db_now: Any = self.now if self.postgres else connection.ops.adapt_datetimefield_value(self.now)
+
+    @staticmethod
+    def _columns(model: type[models.Model], names: Sequence[str]) -> str:
+        columns = {f.attname: f.column or f.attname for f in model._meta.concrete_fields}
+        return ", ".join(connection.ops.quote_name(columns[n]) for n in names)
+
+    def insert(self, model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Insert rows of values for the fields `names` (attnames, e.g. contact_id)."""
+        if not rows:
+            return
+        table, columns = connection.ops.quote_name(model._meta.db_table), self._columns(model, names)
+        with connection.cursor() as cursor:
+            if self.postgres:
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * len(names))
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
+
+    def contacts(self, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """Insert contacts (the values of CONTACT_FIELDS) and return their new ids, in order."""
+        if not rows:
+            return []
+        if not self.postgres:
+            created = Contact.objects.bulk_create(
+                [Contact(**dict(zip(_CONTACT_FIELDS, row, strict=True))) for row in rows]
+            )
+            return [c.pk for c in created]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [Contact._meta.db_table, Contact._meta.pk.column, len(rows)],
+            )
+            ids = [pk for (pk,) in cursor.fetchall()]
+        self.insert(Contact, ("id", *_CONTACT_FIELDS), [(pk, *row) for pk, row in zip(ids, rows, strict=True)])
+        return ids
+
+
+# Every column of a contact an import writes (owner_id stays NULL).
+_CONTACT_FIELDS = (
+    "created_at",
+    "updated_at",
+    "kind",
+    "name",
+    "status",
+    "rating",
+    "source",
+    "custom",
+    "notes",
+    "version",
+    "search_text",
+)
+_IDENTITY_FIELDS = ("contact_id", "kind", "value", "label", "is_primary", "is_bouncing", "created_at")
+_ADDRESS_FIELDS = ("contact_id", "label", "street", "city", "region", "postcode", "country", "latitude", "longitude")
+
+
 def _import_write(plan: _ImportPlan, drafts: list[_ImportDraft], tally: ImportTally) -> None:
     """Write one batch of valid rows with a fixed number of queries, whatever the batch size."""
     if plan.skip_duplicates:
         drafts = _import_drop_duplicates(plan, drafts, tally)
     if not drafts:
         return
-    Contact.objects.bulk_create([d.contact for d in drafts])
-    indexed = [(d.contact.pk, d.contact.search_text) for d in drafts]
-    for draft in drafts:
-        if draft.contact.kind == Contact.Kind.ORGANISATION:
-            plan.organisations.setdefault(draft.contact.name, draft.contact.pk)
+    writer = _RowWriter()
+    now = writer.now
+    # PostgreSQL takes the JSON as text in COPY; bulk_create (SQLite) wants the value itself.
+    custom = json.dumps if writer.postgres else (lambda value: value)
+    ids = writer.contacts(
+        [
+            (now, now, d.kind, d.name, d.status, d.rating, d.source, custom(d.custom), d.notes, 1, d.search_text)
+            for d in drafts
+        ]
+    )
+    for draft, pk in zip(drafts, ids, strict=True):
+        draft.pk = pk
+        if draft.kind == Contact.Kind.ORGANISATION:
+            plan.organisations.setdefault(draft.name, pk)
+    indexed = [(d.pk, d.search_text) for d in drafts]
     wanted = {d.organisation for d in drafts if d.organisation} - plan.organisations.keys()
     if wanted:
         found = Contact.objects.filter(kind=Contact.Kind.ORGANISATION, name__in=sorted(wanted)).order_by("pk")
         for pk, name in found.values_list("pk", "name"):
             plan.organisations.setdefault(name, pk)
-        new = [
-            Contact(
-                kind=Contact.Kind.ORGANISATION, name=name, source=plan.source, search_text=build_search_text(name, [])
-            )
-            for name in sorted(wanted - plan.organisations.keys())
-        ]
-        if new:
-            Contact.objects.bulk_create(new)
-            plan.organisations.update({o.name: o.pk for o in new})
-            indexed += [(o.pk, o.search_text) for o in new]
-            tally.organisations_created += len(new)
+        new = sorted(wanted - plan.organisations.keys())
+        texts = [build_search_text(name, []) for name in new]
+        org = Contact.Kind.ORGANISATION.value
+        new_ids = writer.contacts(
+            [
+                (now, now, org, name, Contact.Status.PROSPECT.value, 0, plan.source, custom({}), "", 1, text)
+                for name, text in zip(new, texts, strict=True)
+            ]
+        )
+        plan.organisations.update(zip(new, new_ids, strict=True))
+        indexed += zip(new_ids, texts, strict=True)
+        tally.organisations_created += len(new)
     identities = []
     for draft in drafts:
         kinds: set[str] = set()
-        for item in draft.identities:
-            identities.append(
-                Identity(
-                    contact_id=draft.contact.pk,
-                    kind=item.kind,
-                    value=item.value,
-                    label=item.label,
-                    is_primary=item.kind not in kinds,
-                )
-            )
-            kinds.add(item.kind)
-    Identity.objects.bulk_create(identities)
-    addresses = [d.address for d in drafts if d.address is not None]
-    for draft in drafts:
-        if draft.address is not None:
-            draft.address.contact_id = draft.contact.pk
-    Address.objects.bulk_create(addresses)
-    Affiliation.objects.bulk_create(
-        [
-            Affiliation(
-                person_id=d.contact.pk, organisation_id=plan.organisations[d.organisation], role=d.role, is_primary=True
-            )
-            for d in drafts
-            if d.organisation
-        ]
+        for kind, value in draft.identities:
+            identities.append((draft.pk, kind, value, "", kind not in kinds, False, writer.db_now))
+            kinds.add(kind)
+    writer.insert(Identity, _IDENTITY_FIELDS, identities)
+    writer.insert(
+        Address,
+        _ADDRESS_FIELDS,
+        [(d.pk, *(d.address[n] for n in _ADDRESS_FIELDS[1:])) for d in drafts if d.address is not None],
+    )
+    writer.insert(
+        Affiliation,
+        ("person_id", "organisation_id", "role", "is_primary"),
+        [(d.pk, plan.organisations[d.organisation], d.role, True) for d in drafts if d.organisation],
     )
     for field_name, model in (("tags", Tag), ("segments", Segment), ("interests", Interest)):
         names = {n for d in drafts for n in getattr(d, field_name)}
         if not names:
             continue
-        ids = _import_name_ids(plan, model, field_name, names)
+        name_ids = _import_name_ids(plan, model, field_name, names)
         through = getattr(Contact, field_name).through
-        column = f"{model._meta.model_name}_id"
-        through.objects.bulk_create(
-            [through(contact_id=d.contact.pk, **{column: ids[n]}) for d in drafts for n in getattr(d, field_name)]
+        writer.insert(
+            through,
+            ("contact_id", f"{model._meta.model_name}_id"),
+            [(d.pk, name_ids[n]) for d in drafts for n in getattr(d, field_name)],
         )
     search.index_rows(Contact, indexed)
     tally.created += len(drafts)
+
+
+def _import_batches(
+    plan: _ImportPlan, rows: Iterable[tuple[int, Sequence[str] | exchange.BadRow]], size: int
+) -> Iterator[_ImportBatch]:
+    """Read and validate rows, `size` at a time (without touching the database)."""
+    batch = _ImportBatch()
+    for row, cells in rows:
+        batch.rows += 1
+        if isinstance(cells, exchange.BadRow):
+            batch.rejected.append((row, [FieldError(None, cells.message)]))
+        else:
+            draft, errors = _import_parse(plan, row, cells)
+            if draft is None:
+                batch.rejected.append((row, errors))
+            else:
+                batch.drafts.append(draft)
+        if batch.rows >= size:
+            yield batch
+            batch = _ImportBatch()
+    if batch.rows:
+        yield batch
+
+
+_END = object()
+
+
+@contextmanager
+def _read_ahead[T](items: Iterator[T]) -> Iterator[Iterator[T]]:
+    """`items`, each one produced in a second thread while the caller works on the one before: the import
+    validates the next batch while the database writes this one. Parsing never touches the database; messages
+    are translated in the caller's language."""
+    language = translation.get_language()
+
+    def produce() -> Any:
+        with translation.override(language):
+            return next(items, _END)
+
+    def consume(pool: ThreadPoolExecutor) -> Generator[T]:
+        future = pool.submit(produce)
+        while (item := future.result()) is not _END:
+            future = pool.submit(produce)
+            yield item
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read") as pool:
+        consumer = consume(pool)
+        try:
+            yield consumer
+        finally:
+            consumer.close()  # then leaving the pool waits for the batch being read, if any
 
 
 def contacts_import_records(
@@ -1210,10 +1405,10 @@ def contacts_import_records(
     on_batch: Callable[[ImportTally], None] | None = None,
 ) -> ImportTally:
     """Import rows of text cells: `rows` yields (row number shown to the user, cells), `mapping` gives the target
-    field of each column (see `exchange.import_targets`). Each batch is validated in Python, then written with a
-    fixed number of queries in its own transaction; `on_batch` runs inside that transaction. Bad rows are reported
-    in the tally and skipped; rows matching an existing email, phone or handle are skipped when
-    `skip_duplicates`. Raises ValidationFailed for a bad mapping."""
+    field of each column (see `exchange.import_targets`). Each batch is validated in Python (the next one while
+    this one is written), then written with a fixed number of queries in its own transaction; `on_batch` runs
+    inside that transaction. Bad rows are reported in the tally and skipped; rows matching an existing email,
+    phone or handle are skipped when `skip_duplicates`. Raises ValidationFailed for a bad mapping."""
     columns = import_mapping_clean(mapping=mapping, headers=[str(i) for i in range(len(mapping))])
     plan = _ImportPlan(
         mapped=[(index, target) for index, target in enumerate(columns) if target],
@@ -1224,31 +1419,15 @@ def contacts_import_records(
         source=source.strip()[:100],
     )
     tally = ImportTally()
-    drafts: list[_ImportDraft] = []
-    pending = 0
-
-    def flush() -> None:
-        with transaction.atomic():
-            _import_write(plan, drafts, tally)
-            tally.processed += pending
-            if on_batch is not None:
-                on_batch(tally)
-
-    for row, cells in rows:
-        pending += 1
-        if isinstance(cells, exchange.BadRow):
-            tally.reject(row, [FieldError(None, cells.message)])
-        else:
-            draft, errors = _import_parse(plan, row, cells)
-            if draft is None:
-                tally.reject(row, errors)
-            else:
-                drafts.append(draft)
-        if pending >= (batch_size or IMPORT_BATCH_SIZE):
-            flush()
-            drafts, pending = [], 0
-    if pending:
-        flush()
+    with _read_ahead(_import_batches(plan, rows, batch_size or IMPORT_BATCH_SIZE)) as batches:
+        for batch in batches:
+            with transaction.atomic():
+                for row, errors in batch.rejected:
+                    tally.reject(row, errors)
+                _import_write(plan, batch.drafts, tally)
+                tally.processed += batch.rows
+                if on_batch is not None:
+                    on_batch(tally)
     return tally
 
 

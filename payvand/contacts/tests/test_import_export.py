@@ -11,6 +11,8 @@ from asgiref.sync import async_to_sync
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import AsyncClient
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 
 from payvand.accounts import roles
@@ -190,7 +192,7 @@ def test_it_imports_a_persian_csv_through_upload_preview_and_progress(
     r = client.get(reverse("contacts:import_detail", args=[job.pk]))
     page = r.content.decode()
     assert 'class="progress-bar' in page
-    assert "hx-trigger" not in page
+    assert 'hx-trigger="every 1s"' not in page  # a finished import stops polling
     event = Event.objects.get(verb="import.finished")
     assert (event.actor, event.target_id, event.data["created"]) == (supervisor, str(job.pk), 2)
 
@@ -451,6 +453,99 @@ def test_it_checks_custom_fields_and_choices_per_row(supervisor):
     }
     a = Contact.objects.get(name="A")
     assert (a.kind, a.status, a.custom) == ("organisation", "former", {"tier": "gold"})
+
+
+@pytest.mark.django_db
+def test_it_writes_imported_rows_as_the_services_would(supervisor):
+    """The bulk write path (COPY on PostgreSQL) stores what contact_create and contact_refresh_search store: the
+    same search text, timestamps, JSON, primaries, addresses and links, and the rows can be searched at once."""
+    CustomField.objects.create(key="size", label="Size", kind=CustomField.Kind.NUMBER)
+    CustomField.objects.create(key="vip", label="VIP", kind=CustomField.Kind.BOOLEAN)
+    existing = services.contact_create(by=None, name="Acme Rt.", kind="organisation")
+    rows = [
+        ["Anna Kovács", "06 30 123 4567; +98 912 123 4567", "Anna@Example.HU", "Acme Rt.", "CEO", "12", "igen", "a, b"],
+        ["Bolt Kft.", "06 1 234 5678", "", "", "", "3.5", "", "b", "cég"],
+        ["Béla Kiss", "", "bela@example.hu", "Bolt Kft.", "", "", "nem", ""],  # in the next batch
+        ["Zoé Nagy", "0036 20 765 4321", "", "Új Cég", "", "", "", ""],
+    ]
+    tally = services.contacts_import_records(
+        rows=[(n, r) for n, r in enumerate(rows, start=2)],
+        mapping=[
+            "name",
+            "phone",
+            "email",
+            "organisation",
+            "organisation_role",
+            "custom.size",
+            "custom.vip",
+            "tags",
+            "kind",
+        ],
+        source="fair",
+        batch_size=2,
+    )
+    assert (tally.created, tally.rejected, tally.organisations_created) == (4, 0, 1), tally.errors
+    contacts = {c.name: c for c in Contact.objects.prefetch_related("identities", "affiliations__organisation")}
+    for contact in contacts.values():
+        expected = services.build_search_text(
+            contact.name,
+            [(i.kind, i.value) for i in contact.identities.all()],
+            [a.organisation.name for a in contact.affiliations.all()],
+        )
+        assert contact.search_text == expected, contact.name
+        assert contact.created_at is not None
+        assert contact.updated_at is not None
+        assert contact.version == 1
+    anna = contacts["Anna Kovács"]
+    assert (anna.source, anna.custom, anna.owner_id) == ("fair", {"size": 12, "vip": True}, None)
+    assert [(i.kind, i.value, i.is_primary) for i in anna.identities.order_by("id")] == [
+        ("email", "anna@example.hu", True),
+        ("phone", "+36301234567", True),
+        ("phone", "+989121234567", False),
+    ]
+    assert all(i.created_at is not None for i in anna.identities.all())
+    assert [(a.organisation_id, a.role, a.is_primary) for a in anna.affiliations.all()] == [(existing.pk, "CEO", True)]
+    assert (contacts["Bolt Kft."].kind, contacts["Bolt Kft."].custom) == ("organisation", {"size": 3.5})
+    assert [a.organisation_id for a in contacts["Béla Kiss"].affiliations.all()] == [contacts["Bolt Kft."].pk]
+    new_org = contacts["Új Cég"]
+    assert (new_org.kind, new_org.source, new_org.custom) == ("organisation", "fair", {})
+    assert sorted(anna.tags.values_list("name", flat=True)) == ["a", "b"]
+    assert selectors.contact_search_ids(text="kovacs") == [anna.pk]
+    assert selectors.contact_search_ids(text="0630 123") == [anna.pk]
+    assert contacts["Zoé Nagy"].pk in selectors.contact_search_ids(text="új cég")
+    assert [c.id for c in selectors.contact_lookup_summaries_unscoped(phone="+36 20 765 4321")] == [
+        contacts["Zoé Nagy"].pk
+    ]
+
+
+@pytest.mark.django_db
+def test_it_reads_ahead_in_another_thread_and_stops_at_a_broken_row(supervisor):
+    """Batches are validated one ahead of the one being written: messages stay in the caller's language, and a
+    file that breaks keeps the batches before the break, as when reading and writing took turns."""
+
+    def rows():
+        for n in range(2, 9):
+            yield n, [f"Person {n}", "not a phone" if n == 3 else ""]
+        raise exchange.FileProblem("broken at row 9")
+
+    batches: list[tuple[int, int]] = []
+    with translation.override("fa"), pytest.raises(exchange.FileProblem, match="row 9"):
+        services.contacts_import_records(
+            rows=rows(),
+            mapping=["name", "phone"],
+            batch_size=3,
+            on_batch=lambda tally: batches.append((tally.processed, tally.created)),
+        )
+    assert batches == [(3, 2), (6, 5)]  # the third batch (rows 8 and the break) is not written
+    assert Contact.objects.count() == 5
+    with translation.override("fa"):
+        persian = _("This is not a valid phone number.")
+    assert persian != "This is not a valid phone number."
+    tally = services.contacts_import_records(rows=[(3, ["A", "not a phone"])], mapping=["name", "phone"])
+    assert persian not in tally.errors[0]["message"]
+    with translation.override("fa"):
+        tally = services.contacts_import_records(rows=[(3, ["A", "not a phone"])], mapping=["name", "phone"])
+    assert persian in tally.errors[0]["message"]
 
 
 @pytest.mark.django_db

@@ -11,6 +11,7 @@ from payvand.contacts.normalize import (
     normalize_handle,
     normalize_identity,
     normalize_phone,
+    normalize_phone_forms,
     normalize_text,
     phone_display,
     phone_national,
@@ -152,6 +153,41 @@ def test_it_normalises_any_valid_number_back_to_itself(example, style, persian):
         text = text.translate(_PERSIAN)
     # A national number means something only in its own region; the others carry their country code.
     assert normalize_phone(text, region if style in ("national", "idd") else "IR") == e164
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    example=st.sampled_from(_EXAMPLES),
+    style=st.sampled_from(["national", "international", "e164", "idd"]),
+    default=st.sampled_from(["IR", "HU", "US", "IT"]),
+)
+def test_it_gives_both_phone_forms_from_one_parse_as_two_calls_would(example, style, default):
+    """The import reads the E.164 and national forms from one parse: the same as normalize_phone then
+    phone_national (which parses the E.164 form again), for every region's numbers written every way."""
+    region, e164 = example
+    number = phonenumbers.parse(e164)
+    text = {
+        "national": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL),
+        "international": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+        "e164": e164,
+        "idd": "00" + e164[1:],
+    }[style]
+    for reg in (region, default):
+        try:
+            expected = normalize_phone(text, reg)
+        except ValueError:
+            with pytest.raises(ValueError):  # noqa: PT011
+                normalize_phone_forms(text, reg)
+            continue
+        assert normalize_phone_forms(text, reg) == (expected, phone_national(expected))
+
+
+@pytest.mark.parametrize(
+    "raw", [*IRAN_FORMS, *HUNGARY_FORMS, "+44 7700 900123", "0039 06 1234 5678", "+1 201-555-0123"]
+)
+def test_it_gives_both_phone_forms_for_the_usual_ways_of_writing(raw):
+    e164 = normalize_phone(raw)
+    assert normalize_phone_forms(raw) == (e164, phone_national(e164))
 
 
 @pytest.mark.parametrize(
