@@ -28,4 +28,10 @@ class UserPreferencesMiddleware:
         else:
             timezone.deactivate()
             localization.activate_calendar(None)
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # The calendar and time zone live in the thread (or task context): don't hand them to the next request
+            # or to code that runs after this one on the same thread.
+            localization.activate_calendar(None)
+            timezone.deactivate()
