@@ -77,7 +77,13 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
 
     errors = []
     for item in exc.errors:
-        loc = [str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path", "form", "payload")]
+        # ninja's location is (source, parameter name, field...): keep only the field path, so a field that happens
+        # to be called "body" (a message's text) is still named.
+        loc = [str(p) for p in item.get("loc", ())]
+        if loc and loc[0] in ("body", "query", "path", "form", "file", "header", "cookie"):
+            loc = loc[1:]
+        if loc and loc[0] == "payload":
+            loc = loc[1:]
         errors.append(FieldError(".".join(loc) or None, str(item.get("msg", _("Invalid value.")))))
     return _json(request, error_body(_("Some fields are not valid."), errors), 422)
 
