@@ -134,6 +134,14 @@ class TicketFieldsForm(BootstrapForm):
     )
     tags = forms.CharField(label=_("Tags"), required=False, max_length=1000, help_text=_("Separated by commas."))
     due_at = LocalDateTimeField(label=_("Due"), required=False)
+    estimate_minutes = forms.IntegerField(
+        label=_("Estimate (minutes)"),
+        required=False,
+        min_value=0,
+        max_value=100_000,
+        # A text box, not type=number: browsers drop Persian digits typed into number inputs; int() reads them.
+        widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "numeric"}),
+    )
 
     @staticmethod
     def field_for(error_field: str) -> str | None:
@@ -224,7 +232,10 @@ class TaskStateForm(BootstrapForm):
 
 class WorkLogForm(BootstrapForm):
     minutes = forms.IntegerField(
-        label=_("Minutes"), min_value=1, max_value=24 * 60, widget=forms.NumberInput(attrs={"dir": "ltr"})
+        label=_("Minutes"),
+        min_value=1,
+        max_value=24 * 60,
+        widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "numeric"}),
     )
     billable = forms.BooleanField(label=_("Billable"), required=False)
     note = forms.CharField(label=_("Note"), required=False, max_length=5000)

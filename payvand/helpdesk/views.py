@@ -249,6 +249,7 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
                         form_files=form_files,
                         tags=f.split_list(d["tags"]),
                         due_at=d["due_at"],
+                        estimate_minutes=d["estimate_minutes"],
                     )
                     if link_to is not None:
                         services.ticket_link(source=ticket, target=link_to, by=user, kind=TicketLink.Kind.RELATED)
@@ -365,6 +366,7 @@ def _default_forms(ticket: Ticket) -> dict[str, forms.Form]:
                 "project": ticket.project_id,
                 "tags": ", ".join(t.name for t in ticket.tag_list),  # type: ignore[attr-defined]
                 "due_at": ticket.due_at,
+                "estimate_minutes": ticket.estimate_minutes,
                 "status": ticket.status_id,
             }
         ),
@@ -546,6 +548,7 @@ def ticket_edit(request: HttpRequest, ticket_id: int) -> HttpResponse:
             "priority": d["priority"],
             "project": d["project"],
             "due_at": d["due_at"],
+            "estimate_minutes": d["estimate_minutes"],
             "tags": f.split_list(d["tags"]),
             "status": d["status"],
         }

@@ -325,3 +325,26 @@ def test_it_shows_date_examples_in_the_viewers_calendar(agent_a, client_for):
     agent_a.save(update_fields=["language"])
     html = client_for(agent_a).get(reverse("helpdesk:create")).content.decode()
     assert 'placeholder="۱۴۰۴/۰۱/۰۵"' in html  # 2025-03-25 in the Jalali calendar
+
+
+def test_it_registers_an_estimate_typed_with_persian_digits(agent_a, team_a, customer_x, client_for):
+    from payvand.helpdesk.models import Ticket
+
+    response = client_for(agent_a).post(
+        "/tickets/new/",
+        {
+            "requester": customer_x.pk,
+            "subject": "Install a new line",
+            "channel": "phone",
+            "priority": "2",
+            "team": team_a.pk,
+            "estimate_minutes": "۹۰",
+        },
+    )
+    assert response.status_code == 302
+    ticket = Ticket.objects.get(subject="Install a new line")
+    assert ticket.estimate_minutes == 90
+    page = client_for(agent_a).get(f"/tickets/{ticket.pk}/").content.decode()
+    assert 'name="estimate_minutes"' in page
+    assert 'name="minutes"' in page
+    assert 'inputmode="numeric"' in page
