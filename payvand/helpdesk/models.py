@@ -197,6 +197,9 @@ class Ticket(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The sum of the ticket's worklogs, kept by the worklog services: all-time time reports read it without
+    # scanning every worklog.
+    minutes_spent = models.PositiveIntegerField(_("time spent (minutes)"), default=0, editable=False)
     first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
@@ -213,6 +216,23 @@ class Ticket(TimeStampedModel):
             models.Index(fields=["status_category", "due_at"], name="ticket_due_idx"),
             models.Index(fields=["category", "created_at"], name="ticket_category_idx"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
+            # The cartable's first pages ("my team's open tickets, newest change first") read these in order and
+            # stop after a page, however many tickets the team has.
+            models.Index(
+                fields=["team", "-updated_at", "-id"],
+                name="ticket_team_active_idx",
+                condition=models.Q(status_category__in=ACTIVE_CATEGORIES),
+            ),
+            models.Index(
+                fields=["assignee", "-updated_at", "-id"],
+                name="ticket_assignee_active_idx",
+                condition=models.Q(status_category__in=ACTIVE_CATEGORIES),
+            ),
+            models.Index(
+                fields=["requester", "minutes_spent"],
+                name="ticket_requester_time_idx",
+                condition=models.Q(minutes_spent__gt=0),
+            ),
         ]
         permissions = [
             ("close_ticket", "Can close tickets"),

@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
@@ -107,6 +107,12 @@ def _touch(ticket: Ticket, fields: Iterable[str] = ()) -> None:
     `fields` too when they are bookkeeping (first response time), never the ticket's own fields."""
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=[*set(fields), "updated_at"])
+
+
+def _minutes_recount(ticket_id: int) -> None:
+    """Set the ticket's `minutes_spent` to the sum of its worklogs (after worklogs moved or were removed)."""
+    total = WorkLog.objects.filter(ticket_id=ticket_id).aggregate(total=Sum("minutes"))["total"] or 0
+    Ticket.objects.filter(pk=ticket_id).update(minutes_spent=total)
 
 
 def _next_number() -> int:
@@ -1369,6 +1375,8 @@ def ticket_merge(*, survivor: Ticket, duplicate: Ticket, by: User) -> Ticket:
             "tasks": Task.objects.filter(ticket=gone).update(ticket=keep),
             "worklogs": WorkLog.objects.filter(ticket=gone).update(ticket=keep),
         }
+        _minutes_recount(keep.pk)
+        _minutes_recount(gone.pk)
         watchers = list(gone.watchers.all())
         keep.watchers.add(*watchers)
         moved["watchers"] = len(watchers)
@@ -1819,6 +1827,7 @@ def worklog_add(
             note=note,
             started_at=started_at or timezone.now(),
         )
+        Ticket.objects.filter(pk=locked.pk).update(minutes_spent=F("minutes_spent") + minutes)
         _touch(locked)
         event_record(
             actor=by,
@@ -1843,9 +1852,11 @@ def worklog_delete(*, worklog: WorkLog, by: User) -> None:
         raise PermissionDenied(detail=_("You can only remove your own time."))
     with transaction.atomic():
         ticket = _lock(Ticket(pk=worklog.ticket_id))
+        minutes = WorkLog.objects.filter(pk=worklog.pk).values_list("minutes", flat=True).first()
         deleted, _details = WorkLog.objects.filter(pk=worklog.pk).delete()
-        if not deleted:
+        if not deleted or minutes is None:
             raise NotFound(detail=_("No such work log."))
+        _minutes_recount(ticket.pk)
         event_record(
             actor=by,
             verb="worklog.removed",

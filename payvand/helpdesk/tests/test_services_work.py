@@ -251,3 +251,22 @@ def test_team_settings_need_the_right(team_a: Team, agent_a: User, supervisor: U
         team=team_a, by=supervisor, strategy=TeamSettings.Strategy.ROUND_ROBIN, review_replies=True
     )
     assert (row.strategy, row.review_replies) == (TeamSettings.Strategy.ROUND_ROBIN, True)
+
+
+def test_the_tickets_time_total_follows_its_worklogs(ticket: Ticket, agent_a: User, supervisor: User, customer_x):
+    """`minutes_spent` (read by the all-time reports) is the sum of the ticket's worklogs after every change."""
+    first = services.worklog_add(ticket=ticket, by=agent_a, minutes=30)
+    services.worklog_add(ticket=ticket, by=agent_a, minutes=15)
+    ticket.refresh_from_db()
+    assert ticket.minutes_spent == 45
+
+    services.worklog_delete(worklog=first, by=agent_a)
+    ticket.refresh_from_db()
+    assert ticket.minutes_spent == 15
+
+    other = ticket_new(by=agent_a, requester=customer_x, team=ticket.team)
+    services.worklog_add(ticket=other, by=agent_a, minutes=20)
+    services.ticket_merge(survivor=ticket, duplicate=other, by=supervisor)
+    ticket.refresh_from_db()
+    other.refresh_from_db()
+    assert (ticket.minutes_spent, other.minutes_spent) == (35, 0)

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from payvand.contacts.models import Tag
 from payvand.core.errors import PermissionDenied, ValidationFailed
-from payvand.helpdesk.models import StatusCategory, WorkLog
+from payvand.helpdesk.models import StatusCategory
+from payvand.helpdesk.services import worklog_add
 from payvand.helpdesk.tests.factories import CategoryFactory, TicketFactory, UserFactory, status_for
 from payvand.projects.tests.factories import ProjectFactory
 from payvand.reports import selectors
@@ -31,17 +32,19 @@ def done(category: str) -> dict:
 
 @pytest.fixture
 def worked(team_a, team_b, agent_a, agent_b, customer_x, customer_y):
-    """Three tickets of customer X (two in team A), one of customer Y, and worklogs with known minutes."""
+    """Three tickets of customer X (two in team A), one of customer Y, and worklogs with known minutes, logged
+    through the service (which keeps each ticket's total)."""
+
     project = ProjectFactory.create(name="Fibre", code="FIB")
     x1 = TicketFactory.create(requester=customer_x, team=team_a, project=project, created_at=at(DAY))
     x2 = TicketFactory.create(requester=customer_x, team=team_a, created_at=at(DAY))
     x3 = TicketFactory.create(requester=customer_x, team=team_b, created_at=at(DAY))
     y1 = TicketFactory.create(requester=customer_y, team=team_b, project=project, created_at=at(DAY))
-    WorkLog.objects.create(ticket=x1, user=agent_a, minutes=30, billable=True, started_at=at(DAY, 9))
-    WorkLog.objects.create(ticket=x1, user=agent_a, minutes=15, started_at=at(DAY + dt.timedelta(days=1), 9))
-    WorkLog.objects.create(ticket=x2, user=agent_b, minutes=20, billable=True, started_at=at(DAY, 10))
-    WorkLog.objects.create(ticket=x3, user=agent_b, minutes=5, started_at=at(DAY + dt.timedelta(days=10), 9))
-    WorkLog.objects.create(ticket=y1, user=agent_b, minutes=50, started_at=at(DAY, 11))
+    worklog_add(ticket=x1, by=agent_a, minutes=30, billable=True, started_at=at(DAY, 9))
+    worklog_add(ticket=x1, by=agent_a, minutes=15, started_at=at(DAY + dt.timedelta(days=1), 9))
+    worklog_add(ticket=x2, by=agent_b, minutes=20, billable=True, started_at=at(DAY, 10))
+    worklog_add(ticket=x3, by=agent_b, minutes=5, started_at=at(DAY + dt.timedelta(days=10), 9))
+    worklog_add(ticket=y1, by=agent_b, minutes=50, started_at=at(DAY, 11))
     return {"x1": x1, "x2": x2, "x3": x3, "y1": y1, "project": project}
 
 
@@ -249,5 +252,15 @@ def test_time_per_customer_runs_one_grouped_query(worked, supervisor, django_ass
 def test_people_without_a_name_are_shown_by_email(supervisor, customer_x):
     nameless = UserFactory.create(full_name="", email="nameless@example.com")
     ticket = TicketFactory.create(requester=customer_x)
-    WorkLog.objects.create(ticket=ticket, user=nameless, minutes=7)
+    worklog_add(ticket=ticket, by=nameless, minutes=7)
     assert selectors.report_time_per_person(user=supervisor)[0]["name"] == "nameless@example.com"
+
+
+def test_time_per_customer_for_all_time_matches_the_worklogs(worked, supervisor):
+    """All time reads the tickets' kept totals; a period wide enough to hold every worklog gives the same rows."""
+    import datetime as dt
+
+    all_time = selectors.report_time_per_customer(user=supervisor)
+    wide = selectors.report_time_per_customer(user=supervisor, start=dt.date(2000, 1, 1), end=dt.date(2100, 1, 1))
+    assert all_time == wide
+    assert all_time
