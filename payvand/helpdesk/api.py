@@ -37,7 +37,6 @@ from payvand.helpdesk.schemas import (
     CartableTaskOut,
     CategoryOut,
     ContactRefOut,
-    DuplicateOut,
     LinkOut,
     MessageAddIn,
     MessageKindIn,
@@ -58,6 +57,7 @@ from payvand.helpdesk.schemas import (
     TicketCancelIn,
     TicketCreateIn,
     TicketCreateOut,
+    TicketDuplicateOut,
     TicketLinkIn,
     TicketListItemOut,
     TicketListParams,
@@ -422,7 +422,7 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn) -> tuple[int, T
     )
     ticket = Ticket.objects.select_related("status", "team", "assignee", "merged_into").get(pk=ticket.pk)
     duplicates = [
-        DuplicateOut(ticket=ticket_ref(d.ticket), score=d.score, reason=d.reason)
+        TicketDuplicateOut(ticket=ticket_ref(d.ticket), score=d.score, reason=d.reason)
         for d in found
         if d.ticket.pk in visible
     ]

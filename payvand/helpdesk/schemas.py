@@ -98,7 +98,7 @@ class TicketCreateIn(BodyIn):
     external_id: str = Field(default="", max_length=300, description="The source message id: 409 when seen before.")
 
 
-class DuplicateOut(Schema):
+class TicketDuplicateOut(Schema):
     ticket: TicketRefOut
     score: int
     reason: str = Field(description="external_id, subject or description.")
@@ -121,7 +121,7 @@ class TicketStateOut(Schema):
 
 
 class TicketCreateOut(TicketStateOut):
-    duplicates: list[DuplicateOut] = Field(description="Likely duplicates: link or merge them.")
+    duplicates: list[TicketDuplicateOut] = Field(description="Likely duplicates: link or merge them.")
 
 
 class TicketListParams(Schema):

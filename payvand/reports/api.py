@@ -26,11 +26,24 @@ def report_list(request: HttpRequest) -> list[ReportInfoOut]:
     ]
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @router.get(
     "/{name}",
     response={200: ReportOut, **ERRORS},
     by_alias=True,
     summary="One report over a period (from/to: ISO or Jalali dates, default the last 30 days), as JSON, CSV or XLSX",
+    openapi_extra={
+        "responses": {
+            200: {
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                }
+            }
+        }
+    },
 )
 def report_get(request: HttpRequest, name: str, params: Query[ReportParamsIn]) -> ReportOut | HttpResponse:
     user = _user(request)
