@@ -297,9 +297,7 @@ def test_it_refuses_a_bad_message(ticket, agent_a, api_for, body, field):
 def test_it_refuses_a_message_over_the_length_limit(ticket, agent_a, api_for):
     response = _post(api_for(agent_a), f"{URL}/{ticket.pk}/messages", {"body": "x" * 100_001})
     assert response.status_code == 422, response.content
-    assert response.json()["errors"] == [
-        {"field": "body", "message": "String should have at most 100000 characters"}
-    ]
+    assert response.json()["errors"] == [{"field": "body", "message": "String should have at most 100000 characters"}]
     assert not Message.objects.exists()
 
 
