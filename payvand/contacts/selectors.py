@@ -268,22 +268,25 @@ LOOKUP_LIMIT = 50  # identity rows matched; a number shared by more contacts tha
 
 
 @cache
-def _summary_sql() -> tuple[str, str]:
-    """The lookup statement, built once from the models' tables (the same SQL on SQLite and PostgreSQL), and the
-    condition for one (kinds, value) match. One statement with a row per identity and flag of each contact found:
-    the ORM would spend about 1 ms of CPU compiling each query and PostgreSQL a third of a millisecond planning
-    each, several times what these indexed reads cost, and a screen-pop has a 5 ms budget (docs/benchmarks.md)."""
+def _summary_sql(vendor: str) -> tuple[str, str]:
+    """The lookup statement, built once from the models' tables, and the condition for one (kinds, value) match.
+    One statement with a row per identity and flag of each contact found: the ORM would spend about 1 ms of CPU
+    compiling each query, several times what these indexed reads cost the database, and a screen-pop has a 5 ms
+    budget (docs/benchmarks.md)."""
     qn = connection.ops.quote_name
     contact, identity, flag, flag_type = (qn(m._meta.db_table) for m in (Contact, Identity, ContactFlag, FlagType))
-    # Table names come from the models; every value is a parameter.
-    statement = (
+    matches = f"SELECT m.contact_id FROM {identity} m WHERE {{where}} LIMIT {LOOKUP_LIMIT}"  # noqa: S608
+    # On PostgreSQL the matching ids are an array computed first, not a join: planning the semi-join took longer
+    # than running the whole statement.
+    found = f"c.id = ANY(ARRAY({matches}))" if vendor == "postgresql" else f"c.id IN ({matches})"
+    statement = (  # table names from the models; every value is a parameter
         "SELECT c.id, c.kind, c.name, c.status, i.id, i.kind, i.value,"  # noqa: S608
         " t.id, t.name, t.description, t.colour, t.icon, t.severity"
         f" FROM {contact} c"
         f" LEFT JOIN {identity} i ON i.contact_id = c.id AND i.kind IN ('email', 'phone')"
         f" LEFT JOIN {flag} f ON f.contact_id = c.id"
         f" LEFT JOIN {flag_type} t ON t.id = f.flag_type_id AND t.is_active = %s"
-        f" WHERE c.id IN (SELECT m.contact_id FROM {identity} m WHERE {{where}} LIMIT {LOOKUP_LIMIT})"
+        f" WHERE {found}"
         # The orders of contact_lookup: contacts by name, identities as Identity.Meta, flags as ContactFlag.Meta.
         " ORDER BY c.name, c.id, i.kind, i.is_primary DESC, i.id, t.severity DESC, t.name"
     )
@@ -301,7 +304,7 @@ def contact_lookup_summaries_unscoped(*, phone: str | None = None, email: str | 
     """The contacts owning this phone number or email (any format), by name, as summaries: one indexed query
     through a bare cursor. Raises ValidationFailed."""
     matches = _lookup_matches(phone=phone, email=email)
-    statement, match = _summary_sql()
+    statement, match = _summary_sql(connection.vendor)
     params: list[Any] = [True]
     for kinds, value in matches:
         params += [*kinds, value]
