@@ -43,6 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--skip-seed", action="store_true", help="measure the big database as it is (no top-up)")
     p.add_argument("--rounds", type=int, default=3, help="repeat each measurement; the best round is reported")
     p.add_argument("--lookups", type=int, default=1000)
+    p.add_argument("--cold", action="store_true", help="measure lookups without reading their tables into memory")
     p.add_argument("--searches", type=int, default=300)
     p.add_argument("--import-rows", type=int, default=20_000)
     p.add_argument("--profile-import", action="store_true", help="profile the import (cProfile, to stderr)")
@@ -145,6 +146,34 @@ def sample_phones(n: int, rng: random.Random) -> list[tuple[str, int]]:
     pairs = [(rng.choice(phone_variants(value)), contact_id) for contact_id, value in picked.items()]
     rng.shuffle(pairs)
     return pairs[:n]
+
+
+def prewarm_lookup() -> dict[str, Any]:
+    """Read the tables and indexes a lookup uses into the operating system's cache (PostgreSQL's pg_prewarm,
+    'read' mode), as they are on a caller-ID server that has been answering calls for a while. A freshly seeded
+    or restarted database has only part of them there, and each lookup then waits for a few random disk reads
+    that say more about the disk than about the lookup (docs/benchmarks.md). `--cold` skips this."""
+    from django.db import DatabaseError, connection, transaction
+
+    from payvand.contacts.models import Contact, ContactFlag, FlagType, Identity
+
+    if connection.vendor != "postgresql":
+        return {"prewarmed": False, "reason": "not PostgreSQL"}
+    tables = [model._meta.db_table for model in (Identity, Contact, ContactFlag, FlagType)]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+            # The tables and their B-tree indexes (not the full-text ones, which a lookup does not use).
+            cursor.execute(
+                "SELECT c.relname, pg_prewarm(c.oid::regclass, 'read') FROM pg_class c"
+                " LEFT JOIN pg_index x ON x.indexrelid = c.oid LEFT JOIN pg_am a ON a.oid = c.relam"
+                " WHERE c.oid = ANY(%s::regclass[]) OR (x.indrelid = ANY(%s::regclass[]) AND a.amname = 'btree')",
+                [tables, tables],
+            )
+            blocks = dict(cursor.fetchall())
+    except DatabaseError as exc:  # no pg_prewarm, or not allowed to create it
+        return {"prewarmed": False, "reason": str(exc).strip()[:200]}
+    return {"prewarmed": True, "blocks": blocks}
 
 
 def measure_lookup(n: int, rng: random.Random) -> dict[str, Any]:
@@ -253,6 +282,11 @@ def main(argv: list[str] | None = None) -> int:
     out["counts"] = counts()
 
     if only in (None, "lookup"):
+        if not args.cold:
+            out["lookup_prewarm"] = prewarm_lookup()
+            if use_baseline:
+                with use_database(baseline_name):
+                    out["lookup_baseline_prewarm"] = prewarm_lookup()
         rounds, base_rounds = [], []
         for r in range(args.rounds):
             log(f"lookup round {r + 1}/{args.rounds} at {out['counts']['contacts']} contacts")
