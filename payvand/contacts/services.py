@@ -17,7 +17,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F, Q
+from django.db.models import F, ProtectedError, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
@@ -272,7 +272,7 @@ def contact_find_duplicates(
             q |= models.Q(kind__in=kinds, value=value)
         for contact_id, kind, value in Identity.objects.filter(q).values_list("contact_id", "kind", "value")[:50]:
             m = matches.setdefault(contact_id, DuplicateMatch(contact=Contact()))
-            m.reasons.append(_("same %(kind)s %(value)s") % {"kind": kind, "value": value})
+            m.reasons.append(_("same %(kind)s %(value)s") % {"kind": Identity.Kind(kind).label, "value": value})
             m.score = 100
     wanted = normalize_text(name)
     if wanted:
@@ -553,7 +553,13 @@ def contact_delete(*, contact: Contact, by: User | None) -> None:
     members = list(Affiliation.objects.filter(organisation_id=pk).values_list("person_id", flat=True))
     event_record(actor=by, verb="contact.deleted", target=contact, data={"name": contact.name, "id": pk})
     Event.objects.filter(contact_id=pk).update(contact=None)
-    contact.delete()
+    try:
+        with transaction.atomic():
+            contact.delete()
+    except ProtectedError as exc:
+        raise Conflict(
+            detail=_("This contact still has tickets or projects: merge it into another contact instead."),
+        ) from exc
     search.unindex(Contact, [pk])
     contact_refresh_search(contact_ids=members)  # they no longer match the organisation's name
 

@@ -435,6 +435,10 @@ def contact_delete(request: HttpRequest, contact_id: int) -> HttpResponse:
     user = _user(request)
     contact = selectors.contact_get_for_user(user=user, contact_id=contact_id, action="delete")
     name = contact.name
-    services.contact_delete(contact=contact, by=user)
+    try:
+        services.contact_delete(contact=contact, by=user)
+    except Conflict as exc:  # still a requester or a project's customer
+        messages.error(request, str(exc))
+        return redirect("contacts:detail", contact_id=contact.pk)
     messages.success(request, _("Contact “%(name)s” deleted.") % {"name": name})
     return redirect("contacts:list")

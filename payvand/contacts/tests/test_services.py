@@ -692,3 +692,30 @@ def test_it_writes_every_change_to_the_contacts_timeline(agent_a, flag_type):
     ]
     assert set(Event.objects.filter(contact=contact).values_list("actor", flat=True)) == {agent_a.pk}
     assert all(e.created_at <= datetime.datetime.now(tz=datetime.UTC) for e in Event.objects.all())
+
+
+def test_a_contact_with_tickets_is_not_deleted_but_refused(customer_x, dispatcher, team_a, api_for, supervisor):
+    from payvand.core.errors import Conflict
+    from payvand.core.models import Event
+    from payvand.helpdesk.services import ticket_create
+
+    ticket_create(by=dispatcher, subject="Modem", requester=customer_x, team=team_a)
+    with pytest.raises(Conflict):
+        services.contact_delete(contact=customer_x, by=supervisor)
+    assert Contact.objects.filter(pk=customer_x.pk).exists()
+    assert not Event.objects.filter(verb="contact.deleted").exists()
+    response = api_for(supervisor).delete(f"/api/v1/contacts/{customer_x.pk}")
+    assert response.status_code == 409
+    assert "merge" in response.json()["detail"]
+
+
+def test_the_delete_button_explains_why_a_contact_with_tickets_stays(
+    customer_x, dispatcher, team_a, client_for, supervisor
+):
+    from payvand.helpdesk.services import ticket_create
+
+    ticket_create(by=dispatcher, subject="Modem", requester=customer_x, team=team_a)
+    response = client_for(supervisor).post(f"/contacts/{customer_x.pk}/delete/", follow=True)
+    assert response.status_code == 200
+    assert "merge it into another contact" in response.content.decode()
+    assert Contact.objects.filter(pk=customer_x.pk).exists()
