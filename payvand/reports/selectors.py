@@ -192,7 +192,8 @@ def report_time_per_customer(
             _tickets(user, team)
             .filter(minutes_spent__gt=0)
             .values("requester_id")
-            .annotate(minutes=Sum("minutes_spent"), tickets=Count("id"))
+            # COUNT(*), not COUNT(id): then the (requester, minutes_spent) index alone answers it (index-only scan).
+            .annotate(minutes=Sum("minutes_spent"), tickets=Count("*"))
             .order_by()
         )
         inner_sql, inner_params = per_customer.query.sql_with_params()
