@@ -228,6 +228,12 @@ class Ticket(TimeStampedModel):
                 name="ticket_assignee_active_idx",
                 condition=models.Q(status_category__in=ACTIVE_CATEGORIES),
             ),
+            # Routing's team load (assigned open tickets of a team) as an index-only count.
+            models.Index(
+                fields=["team", "assignee"],
+                name="ticket_team_load_idx",
+                condition=models.Q(status_category__in=ACTIVE_CATEGORIES),
+            ),
             models.Index(
                 fields=["requester", "minutes_spent"],
                 name="ticket_requester_time_idx",
