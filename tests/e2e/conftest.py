@@ -44,8 +44,11 @@ def _chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Not for the session: Playwright's sync API keeps an asyncio loop running in
+    this thread while it is open, which breaks every later test that uses async_to_sync (Channels) and any
+    second Playwright instance (the forms browser tests reuse this fixture in their own module)."""
     path = _chromium_path()
     if path is None:
         message = "chromium is not installed (apt-get install chromium); .ci/run installs it"
