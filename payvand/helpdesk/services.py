@@ -235,32 +235,28 @@ def user_teams(user: User) -> list[int]:
     return list(user.memberships.values_list("team_id", flat=True))
 
 
-def user_may_close(*, user: User, ticket: Ticket) -> bool:
-    """Closing right: the team's close roles if it set any, else the role's `close_ticket` permission."""
+def _team_right(*, user: User, ticket: Ticket, roles_field: str, permission: str) -> bool:
+    """A right the ticket's team may give to chosen roles (its `roles_field`); without a choice, the permission."""
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
     settings_row = TeamSettings.objects.filter(team_id=ticket.team_id).first() if ticket.team_id else None
     if settings_row is not None:
-        role_ids = set(settings_row.close_roles.values_list("pk", flat=True))
+        role_ids = set(getattr(settings_row, roles_field).values_list("pk", flat=True))
         if role_ids:
             return user.groups.filter(pk__in=role_ids).exists()
-    return user.has_perm("helpdesk.close_ticket")
+    return user.has_perm(permission)
+
+
+def user_may_close(*, user: User, ticket: Ticket) -> bool:
+    """Closing right: the team's close roles if it set any, else the role's `close_ticket` permission."""
+    return _team_right(user=user, ticket=ticket, roles_field="close_roles", permission="helpdesk.close_ticket")
 
 
 def user_may_reopen(*, user: User, ticket: Ticket) -> bool:
     """Reopening right: the team's reopen roles if it set any, else anyone who can change tickets."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    settings_row = TeamSettings.objects.filter(team_id=ticket.team_id).first() if ticket.team_id else None
-    if settings_row is not None:
-        role_ids = set(settings_row.reopen_roles.values_list("pk", flat=True))
-        if role_ids:
-            return user.groups.filter(pk__in=role_ids).exists()
-    return user.has_perm("helpdesk.change_ticket")
+    return _team_right(user=user, ticket=ticket, roles_field="reopen_roles", permission="helpdesk.change_ticket")
 
 
 def _team_watchers(ticket: Ticket) -> list[User]:
