@@ -284,7 +284,7 @@ class Message(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
     body_text = models.TextField(_("text"), blank=True)
-    body_html = models.TextField(_("HTML"), blank=True, help_text="Sanitised with nh3.")
+    body_html = models.TextField(_("HTML"), blank=True, help_text=_("Sanitised with nh3."))
     is_draft = models.BooleanField(_("draft"), default=False)
     review = models.CharField(_("review"), max_length=16, choices=Review.choices, blank=True, default="")
     reviewed_by = models.ForeignKey(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+from django.utils.translation import gettext
 from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, Field
 
@@ -28,9 +29,9 @@ def _bounded(value: dt.datetime) -> dt.datetime:
     try:
         utc = value.astimezone(dt.UTC)
     except (OverflowError, ValueError):
-        raise ValueError("This time is out of range.") from None
+        raise ValueError(gettext("This time is out of range.")) from None
     if not 1900 <= utc.year <= 9000:
-        raise ValueError("This time is out of range.")
+        raise ValueError(gettext("This time is out of range."))
     return utc
 
 

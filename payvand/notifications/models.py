@@ -31,7 +31,7 @@ class Notification(models.Model):
     )
     created_at = models.DateTimeField(_("time"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
-    email_due = models.BooleanField(default=False, help_text="Waiting to go out by email (now or in the digest).")
+    email_due = models.BooleanField(default=False, help_text=_("Waiting to go out by email (now or in the digest)."))
     emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
 
     class Meta:
