@@ -272,7 +272,9 @@ def contact_find_duplicates(
             q |= models.Q(kind__in=kinds, value=value)
         for contact_id, kind, value in Identity.objects.filter(q).values_list("contact_id", "kind", "value")[:50]:
             m = matches.setdefault(contact_id, DuplicateMatch(contact=Contact()))
-            m.reasons.append(_("same %(kind)s %(value)s") % {"kind": str(Identity.Kind(kind).label).lower(), "value": value})
+            m.reasons.append(
+                _("same %(kind)s %(value)s") % {"kind": str(Identity.Kind(kind).label).lower(), "value": value}
+            )
             m.score = 100
     wanted = normalize_text(name)
     if wanted:
