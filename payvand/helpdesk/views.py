@@ -115,6 +115,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     selectors.ticket_require_perm(user=user, action="view")
     form = f.TicketFilterForm(request.GET)
     filters = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
+    form_fields = _type_form_filters(request, filters)
     sort = request.GET.get("sort", "-updated_at")
     if sort not in selectors.SORTS:
         sort = "-updated_at"
@@ -140,9 +141,34 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "priorities": Priority.choices,
         "channels": Channel.choices,
         "sorts": _sort_choices(),
+        "types": TicketType.objects.filter(is_active=True).order_by("name"),
+        "form_fields": form_fields,
     }
     template = "helpdesk/list.html#rows" if _wants_partial(request) else "helpdesk/list.html"
     return render(request, template, context)
+
+
+def _type_form_filters(request: HttpRequest, filters: dict[str, Any]) -> list[dict[str, str]]:
+    """With a type chosen, one filter box per field of its form (`form.<field>`: exact for choices, numbers and
+    checkboxes, contains for text); the values found are added to `filters`."""
+    raw_type = str(filters.get("type") or "")
+    if not raw_type.isdigit() or len(raw_type) > 18:
+        return []
+    ticket_type = TicketType.objects.select_related("form").filter(pk=int(raw_type)).first()
+    if ticket_type is None or ticket_type.form is None:
+        return []
+    from payvand.forms.spec import fields_in_order, label_text
+
+    boxes = []
+    for name, spec in fields_in_order(ticket_type.form.layout or {}):
+        if spec.get("kind") in ("file", "contact"):
+            continue
+        key = f"form.{name}"
+        value = request.GET.get(key, "").strip()[:200]
+        if value:
+            filters[key] = value
+        boxes.append({"key": key, "label": label_text(spec.get("label")) or name, "value": value})
+    return boxes
 
 
 def _sort_choices() -> list[tuple[str, str]]:

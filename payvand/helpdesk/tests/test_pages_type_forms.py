@@ -98,3 +98,26 @@ def test_it_stores_the_file_of_a_file_field(agent_a, team_a, customer_x, client_
     assert value["size"] == len(png)
     with default_storage.open(value["path"]) as stored:
         assert stored.read() == png
+
+
+def test_the_ticket_list_filters_by_the_values_of_a_types_form(agent_a, team_a, customer_x, repair_type, client_for):
+    from payvand.helpdesk.services import ticket_create
+
+    for serial in ("AB-1234", "CD-5678"):
+        ticket_create(
+            by=agent_a,
+            subject=f"Repair {serial}",
+            requester=customer_x,
+            team=team_a,
+            type=repair_type,
+            form_values={"serial": serial},
+        )
+    client = client_for(agent_a)
+    page = client.get("/tickets/", {"type": repair_type.pk}).content.decode()
+    assert 'name="form.serial"' in page  # one filter box per field of the chosen type's form
+    rows = client.get(
+        "/tickets/", {"type": repair_type.pk, "form.serial": "CD-5678"}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert "Repair CD-5678" in rows
+    assert "Repair AB-1234" not in rows
+    assert 'name="form.serial"' not in client.get("/tickets/").content.decode()  # no type, no boxes
