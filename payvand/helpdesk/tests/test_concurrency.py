@@ -61,8 +61,13 @@ def test_two_agents_update_the_same_ticket_at_once(agent_a: User, customer_x: Co
     colleague = agent_in(team_a, "colleague@example.com")
     ticket = ticket_new(by=agent_a, requester=customer_x, team=team_a)
     for round_no in range(5):  # a few rounds, so both orders of arrival are exercised
-        version = Ticket.objects.get(pk=ticket.pk).version  # both agents read version N ...
-        changes: list[dict[str, Any]] = [{"subject": f"Subject by A {round_no}"}, {"priority": 1 + round_no % 4}]
+        current = Ticket.objects.get(pk=ticket.pk)
+        version = current.version  # both agents read version N ...
+        # Both edits really change something (a no-op edit saves nothing and so never conflicts).
+        changes: list[dict[str, Any]] = [
+            {"subject": f"Subject by A {round_no}"},
+            {"priority": current.priority % 4 + 1},
+        ]
         jobs = [
             _update_job(Ticket.objects.get(pk=ticket.pk), editor, version, change)
             for editor, change in zip([agent_a, colleague], changes, strict=True)
