@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -32,30 +29,15 @@ from payvand.contacts.forms import (
 )
 from payvand.contacts.models import Contact, Identity
 from payvand.contacts.normalize import phone_display
-from payvand.core.errors import Conflict, NotFound, PayvandError, PermissionDenied, ValidationFailed
+from payvand.core.errors import Conflict, NotFound, PayvandError, ValidationFailed
 from payvand.core.forms import apply_errors
-from payvand.core.http import is_htmx
+from payvand.core.http import is_htmx, ui_errors
 from payvand.core.selectors import event_list_for_contact
 from payvand.helpdesk import selectors as ticket_selectors
 
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def ui_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Access errors from selectors become Django's 403/404 pages."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(str(exc)) from exc
-        except NotFound as exc:
-            raise Http404(str(exc)) from exc
-
-    return login_required(wrapper)
 
 
 @ui_errors

@@ -16,10 +16,9 @@ from payvand.accounts.models import User
 from payvand.contacts import selectors, services
 from payvand.contacts.forms import ImportMappingForm, ImportUploadForm
 from payvand.contacts.models import Contact, ImportJob
-from payvand.contacts.views import ui_errors
 from payvand.core.errors import Conflict, ValidationFailed
 from payvand.core.forms import apply_errors
-from payvand.core.http import is_htmx
+from payvand.core.http import is_htmx, ui_errors
 
 FINISHED = (ImportJob.Status.DONE, ImportJob.Status.FAILED)
 
@@ -119,7 +118,7 @@ def _import_mapping(request: HttpRequest, job: ImportJob) -> HttpResponse:
     )
 
 
-@ui_errors  # type: ignore[arg-type]  # a streamed download is not an HttpResponse
+@ui_errors
 def export(request: HttpRequest) -> HttpResponseBase:
     """The contacts matching the list's filters, as CSV, XLSX or vCard."""
     filters: dict[str, Any] = {k: request.GET.get(k, "").strip()[:200] for k in ("q", "tag", "segment")}

@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponseBase
+
+from payvand.core.errors import NotFound, PermissionDenied
 
 
 def is_htmx(request: HttpRequest) -> bool:
     """True when django-htmx's middleware saw an `HX-Request` header (the view should answer with a partial)."""
     return bool(getattr(request, "htmx", False))
+
+
+def ui_errors[R: HttpResponseBase](view: Callable[..., R]) -> Callable[..., R]:
+    """Sign-in required; access errors from selectors become Django's 403/404 pages."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> R:
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc)) from exc
+        except NotFound as exc:
+            raise Http404(str(exc)) from exc
+
+    return login_required(wrapper)

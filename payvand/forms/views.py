@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 import jdatetime
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,9 +20,9 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from payvand.accounts.models import User
 from payvand.contacts.selectors import contact_search
-from payvand.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from payvand.core.errors import Conflict, ValidationFailed
 from payvand.core.forms import BootstrapForm, apply_errors
-from payvand.core.http import is_htmx
+from payvand.core.http import is_htmx, ui_errors
 from payvand.core.localization import parse_date, to_ascii_digits
 from payvand.forms import builder, selectors, services
 from payvand.forms import spec as specs
@@ -35,21 +32,6 @@ from payvand.forms.rendering import form_render, form_values_from_post, jalali_m
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def ui_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Access errors from selectors become Django's 403/404 pages."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(str(exc)) from exc
-        except NotFound as exc:
-            raise Http404(str(exc)) from exc
-
-    return login_required(wrapper)
 
 
 class FormMetaForm(BootstrapForm):

@@ -8,18 +8,14 @@ stale version they draw the ticket page again with the user's input kept and the
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Prefetch
 from django.db.models.query import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,6 +26,7 @@ from payvand.contacts import selectors as contact_selectors
 from payvand.contacts.models import Contact, ContactFlag
 from payvand.core.errors import Conflict, NotFound, PayvandError, PermissionDenied, ValidationFailed
 from payvand.core.forms import apply_errors
+from payvand.core.http import ui_errors
 from payvand.core.models import Event
 from payvand.helpdesk import forms as f
 from payvand.helpdesk import selectors, services
@@ -61,21 +58,6 @@ def _wants_partial(request: HttpRequest) -> bool:
     """htmx asked for a fragment (a boosted link or form wants the whole page)."""
     htmx = getattr(request, "htmx", None)
     return bool(htmx) and not bool(getattr(htmx, "boosted", False))
-
-
-def ui_errors[R: HttpResponseBase](view: Callable[..., R]) -> Callable[..., R]:
-    """Sign-in required; access errors from selectors become Django's 403/404 pages."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> R:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(str(exc)) from exc
-        except NotFound as exc:
-            raise Http404(str(exc)) from exc
-
-    return login_required(wrapper)
 
 
 def _error_text(exc: PayvandError) -> str:

@@ -7,18 +7,14 @@ re-fetches only the list and the counts. `docs/cartable.md` describes the page a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import F
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,9 +24,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from payvand.accounts.models import Team, User
-from payvand.core.errors import NotFound, PayvandError, PermissionDenied, ValidationFailed
+from payvand.core.errors import PayvandError, ValidationFailed
 from payvand.core.forms import BootstrapForm, apply_errors
-from payvand.core.http import is_htmx
+from payvand.core.http import is_htmx, ui_errors
 from payvand.helpdesk import selectors, services
 from payvand.helpdesk.models import (
     ACTIVE_CATEGORIES,
@@ -98,21 +94,6 @@ BULK_ACTIONS = {
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def ui_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in users only; access errors from selectors become Django's 403/404 pages."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(str(exc)) from exc
-        except NotFound as exc:
-            raise Http404(str(exc)) from exc
-
-    return login_required(wrapper)
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:

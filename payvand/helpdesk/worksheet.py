@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from payvand.accounts.models import User
-from payvand.contacts.views import ui_errors
+from payvand.core.http import ui_errors
 from payvand.helpdesk.models import Ticket
 from payvand.helpdesk.selectors import ticket_get_for_user
 

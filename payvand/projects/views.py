@@ -11,10 +11,9 @@ from django.utils.translation import gettext as _
 
 from payvand.accounts.models import Team, User
 from payvand.contacts.selectors import contact_search
-from payvand.contacts.views import ui_errors
 from payvand.core.errors import PayvandError, ValidationFailed
 from payvand.core.forms import apply_errors
-from payvand.core.http import is_htmx
+from payvand.core.http import is_htmx, ui_errors
 from payvand.core.localization import format_date_short, to_ascii_digits
 from payvand.projects import selectors, services
 from payvand.projects.forms import ProjectForm, customer_label

@@ -6,10 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from payvand.accounts.models import User
-from payvand.contacts.views import ui_errors
 from payvand.core.errors import ValidationFailed
 from payvand.core.forms import apply_errors
-from payvand.core.http import is_htmx
+from payvand.core.http import is_htmx, ui_errors
 from payvand.reports import registry
 from payvand.reports.exports import report_file_response
 from payvand.reports.forms import ReportFilterForm
