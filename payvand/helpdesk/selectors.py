@@ -20,6 +20,7 @@ from payvand.core.errors import NotFound, PermissionDenied, ValidationFailed
 from payvand.core.localization import to_ascii_digits
 from payvand.helpdesk.models import (
     ACTIVE_CATEGORIES,
+    Attachment,
     Channel,
     Mention,
     Message,
@@ -28,6 +29,7 @@ from payvand.helpdesk.models import (
     StatusCategory,
     Task,
     Ticket,
+    TicketLink,
     TicketType,
     WorkLog,
 )
@@ -443,3 +445,33 @@ def time_by_user_for_ticket(*, ticket: Ticket) -> list[dict[str, Any]]:
         .annotate(minutes=Sum("minutes"))
         .order_by("user__full_name")
     ]
+
+
+INBOUND_LINK_LABELS = {
+    TicketLink.Kind.DUPLICATE: gettext_lazy("Duplicate merged here"),
+    TicketLink.Kind.SPLIT: gettext_lazy("Split out into"),
+    TicketLink.Kind.FOLLOW_UP: gettext_lazy("Followed up by"),
+    TicketLink.Kind.RELATED: gettext_lazy("Related to"),
+}
+
+
+def ticket_links(*, ticket: Ticket) -> list[tuple[str, Ticket]]:
+    """(label, other ticket) for the ticket's links both ways. The caller has checked access to `ticket`."""
+    out = [
+        (str(link.get_kind_display()), link.target)
+        for link in TicketLink.objects.filter(source=ticket).select_related("target", "target__status")
+    ]
+    out += [
+        (str(INBOUND_LINK_LABELS.get(TicketLink.Kind(link.kind), link.get_kind_display())), link.source)
+        for link in TicketLink.objects.filter(target=ticket).select_related("source", "source__status")
+    ]
+    return out
+
+
+def attachment_get_for_user(*, user: User, ticket_id: int, attachment_id: int) -> Attachment:
+    """An attachment of a ticket the user may see; a draft's attachments only for the draft's author."""
+    ticket = ticket_get_for_user(user=user, ticket_id=ticket_id)
+    attachment = Attachment.objects.select_related("message").filter(pk=attachment_id, message__ticket=ticket).first()
+    if attachment is None or (attachment.message.is_draft and attachment.message.author_id != user.pk):
+        raise NotFound(detail=_("No such attachment."))
+    return attachment

@@ -231,10 +231,6 @@ def _text_of(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def user_teams(user: User) -> list[int]:
-    return list(user.memberships.values_list("team_id", flat=True))
-
-
 def _team_right(*, user: User, ticket: Ticket, roles_field: str, permission: str) -> bool:
     """A right the ticket's team may give to chosen roles (its `roles_field`); without a choice, the permission."""
     if not user.is_authenticated or not user.is_active:

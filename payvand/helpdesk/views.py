@@ -12,7 +12,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch
 from django.db.models.query import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
@@ -27,11 +26,10 @@ from payvand.contacts.models import Contact, ContactFlag
 from payvand.core.errors import Conflict, NotFound, PayvandError, PermissionDenied, ValidationFailed
 from payvand.core.forms import apply_errors
 from payvand.core.http import ui_errors
-from payvand.core.models import Event
+from payvand.core.selectors import event_list_for_target
 from payvand.helpdesk import forms as f
 from payvand.helpdesk import selectors, services
 from payvand.helpdesk.models import (
-    Attachment,
     Channel,
     Message,
     Priority,
@@ -329,33 +327,6 @@ def type_form(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- detail
 
 
-def _timeline(ticket: Ticket, limit: int = 100) -> list[Event]:
-    ct = ContentType.objects.get_for_model(Ticket)
-    return list(
-        Event.objects.filter(target_type=ct, target_id=str(ticket.pk))
-        .select_related("actor")
-        .order_by("-created_at", "-id")[:limit]
-    )
-
-
-def _links(ticket: Ticket) -> list[tuple[str, Ticket]]:
-    out = [
-        (str(link.get_kind_display()), link.target)
-        for link in TicketLink.objects.filter(source=ticket).select_related("target", "target__status")
-    ]
-    inbound = {
-        TicketLink.Kind.DUPLICATE: _("Duplicate merged here"),
-        TicketLink.Kind.SPLIT: _("Split out into"),
-        TicketLink.Kind.FOLLOW_UP: _("Followed up by"),
-        TicketLink.Kind.RELATED: _("Related to"),
-    }
-    out += [
-        (str(inbound.get(TicketLink.Kind(link.kind), link.get_kind_display())), link.source)
-        for link in TicketLink.objects.filter(target=ticket).select_related("source", "source__status")
-    ]
-    return out
-
-
 def _choices(queryset: Any, label: Callable[[Any], str] = str) -> list[tuple[Any, str]]:
     return [("", "---------"), *((obj.pk, label(obj)) for obj in queryset)]
 
@@ -464,8 +435,8 @@ def _detail_context(
         "error": error,
         "stale": stale,
         "history": selectors.requester_history(user=user, ticket=ticket),
-        "events": _timeline(ticket),
-        "links": _links(ticket),
+        "events": event_list_for_target(target=ticket),
+        "links": selectors.ticket_links(ticket=ticket),
         "form_value_rows": form_value_rows,
         "edit_type_form_html": edit_type_form_html,
         "is_watching": any(w.pk == user.pk for w in ticket.watcher_list),  # type: ignore[attr-defined]
@@ -687,10 +658,7 @@ def message_split(request: HttpRequest, ticket_id: int, message_id: int) -> Http
 def attachment_download(request: HttpRequest, ticket_id: int, attachment_id: int) -> FileResponse:
     """Attachments are served only through this view, to people who may see the ticket (never a public URL)."""
     user = _user(request)
-    ticket = selectors.ticket_get_for_user(user=user, ticket_id=ticket_id)
-    attachment = Attachment.objects.select_related("message").filter(pk=attachment_id, message__ticket=ticket).first()
-    if attachment is None or (attachment.message.is_draft and attachment.message.author_id != user.pk):
-        raise Http404(_("No such attachment."))
+    attachment = selectors.attachment_get_for_user(user=user, ticket_id=ticket_id, attachment_id=attachment_id)
     try:
         handle = attachment.file.open("rb")
     except (FileNotFoundError, OSError):
