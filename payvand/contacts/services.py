@@ -671,6 +671,7 @@ def contact_flag_add(*, contact: Contact, flag_type: FlagType, note: str = "", b
 
 @transaction.atomic
 def contact_flag_remove(*, contact: Contact, flag_id: int, by: User | None) -> None:
+    _lock_contacts(contact)  # a contact deleted meanwhile would fail the event's foreign key at commit
     flag = contact.flags.select_related("flag_type").filter(pk=flag_id).first()
     if flag is None:
         raise NotFound(detail=_("No such flag on this contact."))
@@ -707,6 +708,7 @@ def contact_identity_add(*, contact: Contact, kind: str, value: str, label: str 
 
 @transaction.atomic
 def contact_identity_remove(*, contact: Contact, identity_id: int, by: User | None) -> None:
+    _lock_contacts(contact)
     identity = contact.identities.filter(pk=identity_id).first()
     if identity is None:
         raise NotFound(detail=_("No such identity on this contact."))
@@ -755,6 +757,7 @@ def contact_affiliation_add(*, person: Contact, organisation: Contact, role: str
 
 @transaction.atomic
 def contact_affiliation_remove(*, contact: Contact, affiliation_id: int, by: User | None) -> None:
+    _lock_contacts(contact)
     affiliation = (
         Affiliation.objects.select_related("person", "organisation")
         .filter(models.Q(person=contact) | models.Q(organisation=contact), pk=affiliation_id)
@@ -762,6 +765,7 @@ def contact_affiliation_remove(*, contact: Contact, affiliation_id: int, by: Use
     )
     if affiliation is None:
         raise NotFound(detail=_("No such link."))
+    _lock_contacts(affiliation.person, affiliation.organisation)
     affiliation.delete()
     contact_refresh_search(contact_ids=[affiliation.person_id])
     event_record(
@@ -792,6 +796,7 @@ def contact_address_add(*, contact: Contact, address: AddressIn, by: User | None
 
 @transaction.atomic
 def contact_address_remove(*, contact: Contact, address_id: int, by: User | None) -> None:
+    _lock_contacts(contact)
     address = contact.addresses.filter(pk=address_id).first()
     if address is None:
         raise NotFound(detail=_("No such address on this contact."))

@@ -491,6 +491,28 @@ def test_it_only_removes_a_flag_of_this_contact(flag_type):
     assert ContactFlag.objects.filter(pk=flag.pk).exists()
 
 
+@pytest.mark.parametrize("remove", ["flag", "identity", "address", "affiliation"])
+def test_removing_a_part_of_a_contact_deleted_meanwhile_says_not_found_and_records_nothing(remove, flag_type):
+    # The view loaded the contact, then another request deleted it: the removal must not write an event pointing
+    # at the deleted contact (its foreign key would fail at commit: a 500 on PostgreSQL, seen by schemathesis).
+    org = OrganisationFactory.create(name="Acme")
+    contact = ContactFactory.create(name="Ali", emails=["ali@example.com"], organisations=[(org, "")])
+    part_id = {
+        "flag": lambda: services.contact_flag_add(contact=contact, flag_type=flag_type, by=None).pk,
+        "identity": lambda: contact.identities.get().pk,
+        "address": lambda: (
+            services.contact_address_add(contact=contact, address=services.AddressIn(city="Tehran"), by=None).pk
+        ),
+        "affiliation": lambda: contact.affiliations.get().pk,
+    }[remove]()
+    Contact.objects.filter(pk=contact.pk).delete()
+    events = Event.objects.count()
+    with pytest.raises(NotFound) as exc:
+        getattr(services, f"contact_{remove}_remove")(contact=contact, **{f"{remove}_id": part_id}, by=None)
+    assert exc.value.detail == "No such contact."
+    assert Event.objects.count() == events
+
+
 # ---------------------------------------------------------------------------------------------- identities
 
 
