@@ -31,5 +31,4 @@ bench: setup
 	$(VENV)/python -m bench.contacts
 
 messages: setup
-	$(VENV)/python manage.py makemessages -l fa -l hu --ignore=.venv --ignore=node_modules --ignore=var --ignore=bench
-	$(VENV)/python manage.py compilemessages --ignore=.venv --ignore=node_modules
+	@scripts/messages.sh

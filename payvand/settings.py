@@ -181,7 +181,8 @@ AXES_VERBOSE = False
 
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", _("English")), ("fa", _("Persian")), ("hu", _("Hungarian"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# scripts/messages.sh empties LOCALE_PATHS while it extracts an app's strings into payvand/<app>/locale/.
+LOCALE_PATHS = [] if os.environ.get("PAYVAND_APP_MESSAGES") else [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -11,7 +11,7 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(0 if
   "$PY" -m venv .venv
 fi
 stamp=var/.setup-stamp
-want=$( (cat requirements.lock package-lock.json; find locale -name '*.po' -exec cat {} +) | sha256sum | cut -d' ' -f1)
+want=$( (cat requirements.lock package-lock.json; find locale payvand -path '*/locale/*' -name '*.po' -exec cat {} +) | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -d node_modules ] && [ -d payvand/core/static/vendor ]; then
   exit 0
 fi

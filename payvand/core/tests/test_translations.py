@@ -14,23 +14,27 @@ from django.utils import translation
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
 LANGUAGES = ["fa", "hu"]
+# The project catalog (locale/) and the apps' own catalogs (payvand/<app>/locale/), which `make messages` keeps.
+LOCALE_DIRS = [LOCALE_DIR, *sorted(Path(settings.BASE_DIR).glob("payvand/*/locale"))]
+CATALOGS = [(d, lang) for d in LOCALE_DIRS for lang in LANGUAGES]
+CATALOG_IDS = [f"{d.relative_to(settings.BASE_DIR)}-{lang}" for d, lang in CATALOGS]
 PLURAL_FORMS = {"fa": "(n > 1)", "hu": "(n != 1)"}
 
 # %(name)s, %s, %d, %.2f … and the escaped percent sign %%.
 _PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa%]")
 
 
-def _po_path(language: str) -> Path:
-    return LOCALE_DIR / language / "LC_MESSAGES" / "django.po"
+def _po_path(language: str, directory: Path = LOCALE_DIR) -> Path:
+    return directory / language / "LC_MESSAGES" / "django.po"
 
 
-def _catalog(language: str) -> Catalog:
-    with _po_path(language).open("rb") as handle:
+def _catalog(language: str, directory: Path = LOCALE_DIR) -> Catalog:
+    with _po_path(language, directory).open("rb") as handle:
         return read_po(handle, locale=language)
 
 
-def _messages(language: str) -> list[Message]:
-    return [m for m in _catalog(language) if m.id]
+def _messages(language: str, directory: Path = LOCALE_DIR) -> list[Message]:
+    return [m for m in _catalog(language, directory) if m.id]
 
 
 def _placeholders(text: str) -> list[str]:
@@ -53,10 +57,10 @@ def _label(message: Message) -> str:
     return repr(_ids(message)[0])
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_the_catalog_header_is_complete(language: str) -> None:
-    catalog = _catalog(language)
-    raw = _po_path(language).read_text(encoding="utf-8")
+@pytest.mark.parametrize(("directory", "language"), CATALOGS, ids=CATALOG_IDS)
+def test_the_catalog_header_is_complete(directory: Path, language: str) -> None:
+    catalog = _catalog(language, directory)
+    raw = _po_path(language, directory).read_text(encoding="utf-8")
     assert not catalog.fuzzy, "the header entry is still marked fuzzy"
     assert f'"Language: {language}\\n"' in raw
     assert '"Content-Type: text/plain; charset=UTF-8\\n"' in raw
@@ -64,9 +68,9 @@ def test_the_catalog_header_is_complete(language: str) -> None:
     assert catalog.plural_expr == PLURAL_FORMS[language]
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_every_message_is_translated_and_none_is_fuzzy(language: str) -> None:
-    messages = _messages(language)
+@pytest.mark.parametrize(("directory", "language"), CATALOGS, ids=CATALOG_IDS)
+def test_every_message_is_translated_and_none_is_fuzzy(directory: Path, language: str) -> None:
+    messages = _messages(language, directory)
     assert messages, "the catalog is empty"
     untranslated = [_label(m) for m in messages if not all(s.strip() for s in _strings(m))]
     fuzzy = [_label(m) for m in messages if m.fuzzy]
@@ -74,10 +78,10 @@ def test_every_message_is_translated_and_none_is_fuzzy(language: str) -> None:
     assert not fuzzy, f"{len(fuzzy)} fuzzy in {language}: {', '.join(fuzzy[:20])}"
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_python_format_placeholders_match(language: str) -> None:
+@pytest.mark.parametrize(("directory", "language"), CATALOGS, ids=CATALOG_IDS)
+def test_python_format_placeholders_match(directory: Path, language: str) -> None:
     problems = []
-    for message in _messages(language):
+    for message in _messages(language, directory):
         ids, forms = _ids(message), _strings(message)
         if message.pluralizable:
             # Every form may only use the msgids' placeholders; the last (plural) form must use all of
@@ -91,14 +95,16 @@ def test_python_format_placeholders_match(language: str) -> None:
     assert not problems, f"placeholders differ in {language}:\n" + "\n".join(problems)
 
 
-def test_persian_uses_persian_letters() -> None:
-    arabic = [f"{_label(m)} -> {s!r}" for m in _messages("fa") for s in _strings(m) if re.search("[يك]", s)]
+@pytest.mark.parametrize("directory", LOCALE_DIRS, ids=[str(d.relative_to(settings.BASE_DIR)) for d in LOCALE_DIRS])
+def test_persian_uses_persian_letters(directory: Path) -> None:
+    messages = _messages("fa", directory)
+    arabic = [f"{_label(m)} -> {s!r}" for m in messages for s in _strings(m) if re.search("[يك]", s)]
     assert not arabic, "Arabic ي/ك instead of Persian ی/ک:\n" + "\n".join(arabic)
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_the_compiled_catalog_is_up_to_date(language: str) -> None:
-    po = _po_path(language)
+@pytest.mark.parametrize(("directory", "language"), CATALOGS, ids=CATALOG_IDS)
+def test_the_compiled_catalog_is_up_to_date(directory: Path, language: str) -> None:
+    po = _po_path(language, directory)
     mo = po.with_suffix(".mo")
     hint = "run `python manage.py compilemessages --ignore=.venv --ignore=node_modules`"
     assert mo.exists(), f"{mo} is missing: {hint}"
