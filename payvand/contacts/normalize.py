@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 import phonenumbers
 from django.conf import settings
@@ -29,22 +30,83 @@ _INTERNATIONAL = (
 
 def normalize_phone(raw: str, region: str | None = None) -> str:
     """Return the E.164 form of a phone number written in any common way. Raises ValueError."""
-    return _parse_phone(raw, region)[0]
+    text, default = _clean_phone(raw, region)
+    fast = _fast_phone(text, default)
+    if fast is not None:
+        return fast[0]
+    return _parse_phone(text, default)[0]
 
 
 def normalize_phone_forms(raw: str, region: str | None = None) -> tuple[str, str]:
     """`normalize_phone` and `phone_national` of its result from one parse (the import's hot path): the E.164
     form and the national form without spaces. Raises ValueError."""
-    e164, number = _parse_phone(raw, region)
+    text, default = _clean_phone(raw, region)
+    fast = _fast_phone(text, default)
+    if fast is not None:
+        return fast
+    e164, number = _parse_phone(text, default)
     return e164, _national_digits(number)
 
 
-def _parse_phone(raw: str, region: str | None) -> tuple[str, phonenumbers.PhoneNumber]:
-    text = to_ascii_digits(raw or "").strip()
-    text = _PHONE_JUNK.sub("", text)
+def _clean_phone(raw: str, region: str | None) -> tuple[str, str]:
+    """The digits (and a leading +) of a phone number as written, and the region to read it in."""
+    text = _PHONE_JUNK.sub("", to_ascii_digits(raw or "").strip())
     if not text or len(text) > 32 or not _PHONE_DIGITS.fullmatch(text):
         raise ValueError("not a phone number")
-    default = (region or settings.PHONE_DEFAULT_REGION).upper()
+    return text, (region or settings.PHONE_DEFAULT_REGION).upper()
+
+
+@dataclass(frozen=True, slots=True)
+class _FastRegion:
+    country_code: str
+    national_prefix: str
+    valid: re.Pattern[str]  # the mobile and fixed-line national numbers of the region's metadata
+
+
+def _fast_region(region: str) -> _FastRegion:
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    mobile = meta.mobile.national_number_pattern if meta and meta.mobile else None
+    fixed = meta.fixed_line.national_number_pattern if meta and meta.fixed_line else None
+    if meta is None or not mobile or not fixed:
+        raise LookupError(f"phonenumbers has no mobile and fixed-line metadata for {region}")
+    pattern = f"(?:{mobile})|(?:{fixed})"
+    return _FastRegion(str(meta.country_code), meta.national_prefix or "", re.compile(pattern, re.ASCII))
+
+
+# The forms most numbers arrive in (CSV imports, caller ID) are read without a full `phonenumbers` parse, which
+# costs about 30 µs per number: +98…/0098…/0… in Iran, +36…/0036…/06… in Hungary, with a mobile or fixed-line
+# number as the library's own metadata describes them. Anything else goes the slow way. A property test checks
+# that both ways agree on every number this path accepts.
+_FAST_REGIONS = {region: _fast_region(region) for region in ("IR", "HU")}
+_FAST_BY_CODE = {fast.country_code: fast for fast in _FAST_REGIONS.values()}
+
+
+def _fast_phone(text: str, default: str) -> tuple[str, str] | None:
+    """(E.164, national digits) of an Iranian or Hungarian number in one of its usual forms, or None."""
+    home = _FAST_REGIONS.get(default)
+    if home is None:
+        return None  # another region's rules for international and national prefixes apply
+    if text.startswith("+"):
+        international = text[1:]
+    elif text.startswith("00"):  # the international prefix of both Iran and Hungary
+        international = text[2:]
+    elif home.national_prefix and text.startswith(home.national_prefix):
+        national = text[len(home.national_prefix) :]
+        if home.valid.fullmatch(national):
+            return f"+{home.country_code}{national}", home.national_prefix + national
+        return None
+    else:
+        return None
+    fast = _FAST_BY_CODE.get(international[:2])
+    if fast is None:
+        return None
+    national = international[2:]
+    if fast.valid.fullmatch(national):
+        return f"+{fast.country_code}{national}", fast.national_prefix + national
+    return None
+
+
+def _parse_phone(text: str, default: str) -> tuple[str, phonenumbers.PhoneNumber]:
     regions = [default, *(r for r in FALLBACK_REGIONS if r != default)]
     first_possible: phonenumbers.PhoneNumber | None = None
     for reg in regions:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from payvand.contacts import normalize
 from payvand.contacts.normalize import (
     looks_like_phone,
     normalize_email,
@@ -245,3 +248,51 @@ def test_it_leaves_no_arabic_letter_forms_behind():
     assert not set(folded) & set("يكىةأإؤئ")
     assert normalize_text("") == ""
     assert normalize_text(None) == ""  # type: ignore[arg-type]
+
+
+def _slow_forms(text: str, region: str) -> tuple[str, str] | None:
+    try:
+        e164, number = normalize._parse_phone(text, region)
+    except ValueError:
+        return None
+    return e164, normalize._national_digits(number)
+
+
+_NATIONAL_NUMBERS = st.one_of(
+    *(
+        st.from_regex(
+            re.compile(
+                getattr(phonenumbers.PhoneMetadata.metadata_for_region(r), kind).national_number_pattern, re.ASCII
+            ),
+            fullmatch=True,
+        )
+        for r in ("IR", "HU")
+        for kind in ("mobile", "fixed_line")
+    ),
+    st.text(alphabet="0123456789", min_size=4, max_size=13),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    national=_NATIONAL_NUMBERS,
+    prefix=st.sampled_from(["+98", "0098", "0", "+36", "0036", "06", "", "+", "00", "+1", "98", "36"]),
+    default=st.sampled_from(["IR", "HU", "US", "DE"]),
+)
+def test_it_reads_the_usual_iranian_and_hungarian_forms_the_fast_way_exactly_as_phonenumbers_does(
+    national, prefix, default
+):
+    """The fast path (no phonenumbers parse) accepts only what the full parse accepts, with the same E.164 and
+    national forms; everything else it leaves to the full parse."""
+    text = prefix + national
+    fast = normalize._fast_phone(text, default)
+    if fast is not None:
+        assert fast == _slow_forms(text, default)
+
+
+@pytest.mark.parametrize("raw", [*IRAN_FORMS[:10], *IRAN_FORMS[11:], *HUNGARY_FORMS])
+def test_it_takes_the_fast_way_for_the_usual_forms(raw, settings):
+    settings.PHONE_DEFAULT_REGION = "HU" if raw in HUNGARY_FORMS else "IR"
+    text, region = normalize._clean_phone(raw, None)
+    assert normalize._fast_phone(text, region) is not None
+    assert normalize_phone_forms(raw) == _slow_forms(text, region)
