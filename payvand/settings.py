@@ -252,6 +252,8 @@ PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "IR")
 MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+# Validate the next batch of an import in a forked process (when the worker runs no other threads), not a thread.
+IMPORT_READ_AHEAD_PROCESS = env_bool("IMPORT_READ_AHEAD_PROCESS", True)
 API_PAGE_SIZE_MAX = 200
 
 # Helpdesk.

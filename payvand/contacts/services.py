@@ -39,7 +39,7 @@ from payvand.contacts.models import (
     Tag,
 )
 from payvand.contacts.normalize import normalize_identity, normalize_phone_forms, normalize_text, phone_national
-from payvand.core import search
+from payvand.core import readahead, search
 from payvand.core.errors import Conflict, FieldError, NotFound, PayvandError, ValidationFailed
 from payvand.core.localization import to_ascii_digits
 from payvand.core.models import Event
@@ -1432,7 +1432,12 @@ def contacts_import_records(
         source=source.strip()[:100],
     )
     tally = ImportTally()
-    with _read_ahead(_import_batches(plan, rows, batch_size or IMPORT_BATCH_SIZE)) as batches:
+    parsed = _import_batches(plan, iter(rows), batch_size or IMPORT_BATCH_SIZE)
+    # Reading and validating runs in a forked process where that is safe (no other threads), else in a thread.
+    read_ahead = (
+        readahead.forked_read_ahead if settings.IMPORT_READ_AHEAD_PROCESS and readahead.can_fork() else _read_ahead
+    )
+    with read_ahead(parsed) as batches:
         for batch in batches:
             with transaction.atomic():
                 for row, errors in batch.rejected:

@@ -1,8 +1,9 @@
 """Full-text search backends for models that keep a normalised `search_text` column.
 
 SQLite: an FTS5 table `<db_table>_fts` (rowid = the row's id) that services keep in step through `index_rows` and
-`unindex`. PostgreSQL: a GIN index on `to_tsvector('simple', search_text)` plus a trigram GIN index, so nothing needs
-to be written beside the row itself. Both are created by the owning app's migration with `fts_migration_sql`.
+`unindex`. PostgreSQL: a GIN index on `to_tsvector('simple', search_text)` plus a trigram GIN index on the text
+without its all-digit words (`TRIGRAM_TEXT`), so nothing needs to be written beside the row itself. Both are created
+by the owning app's migration with `fts_create_sql`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,17 @@ def _without_implied(words: list[str]) -> list[str]:
     return [w for w in words if not any(other != w and other.startswith(w) for other in words)]
 
 
+# The text the trigram index holds and `similar_filter` compares: search_text without its all-digit words. Those
+# are phone numbers (E.164 and national forms), which the full-text index finds by prefix and the lookup by value;
+# as trigrams they were about half of each contact's entries, which made the index the largest cost of inserting
+# contacts, and a misspelt name never needs them (docs/benchmarks.md).
+TRIGRAM_TEXT = r"regexp_replace({column}, '\m[0-9]+\M', '', 'g')"
+
+
+def trigram_text(column: str) -> str:
+    return TRIGRAM_TEXT.format(column=column)
+
+
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
@@ -42,7 +54,8 @@ def fts_create_sql(table: str, vendor: str) -> list[str]:
         return [
             "CREATE EXTENSION IF NOT EXISTS pg_trgm",
             f"CREATE INDEX IF NOT EXISTS {table}_fts_idx ON {table} USING gin (to_tsvector('simple', search_text))",
-            f"CREATE INDEX IF NOT EXISTS {table}_trgm_idx ON {table} USING gin (search_text gin_trgm_ops)",
+            f"CREATE INDEX IF NOT EXISTS {table}_trgm_idx ON {table} USING gin (({trigram_text('search_text')}) "
+            "gin_trgm_ops)",
         ]
     return []
 
@@ -118,5 +131,6 @@ def similar_filter[M: models.Model](qs: QuerySet[M], normalized_text: str) -> Qu
     if connection.vendor != "postgresql" or not normalized_text:
         return qs.none()
     table = qs.model._meta.db_table
-    match = RawSQL(f"%s <%% {table}.search_text", [normalized_text], output_field=BooleanField())  # noqa: S608, S611
+    text = trigram_text(f"{table}.search_text")
+    match = RawSQL(f"%s <%% {text}", [normalized_text], output_field=BooleanField())  # noqa: S608, S611
     return qs.alias(_sim=match).filter(_sim=True)  # type: ignore[return-value]

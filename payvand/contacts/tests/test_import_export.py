@@ -19,6 +19,7 @@ from payvand.accounts import roles
 from payvand.accounts.services import user_create
 from payvand.contacts import exchange, selectors, services
 from payvand.contacts.models import Contact, CustomField, Identity, ImportJob
+from payvand.core import readahead
 from payvand.core.errors import ValidationFailed
 from payvand.core.models import Event
 
@@ -519,9 +520,15 @@ def test_it_writes_imported_rows_as_the_services_would(supervisor):
 
 
 @pytest.mark.django_db
-def test_it_reads_ahead_in_another_thread_and_stops_at_a_broken_row(supervisor):
-    """Batches are validated one ahead of the one being written: messages stay in the caller's language, and a
-    file that breaks keeps the batches before the break, as when reading and writing took turns."""
+@pytest.mark.parametrize("in_a_process", [True, False], ids=["forked process", "thread"])
+def test_it_reads_ahead_and_stops_at_a_broken_row(supervisor, monkeypatch, settings, in_a_process):
+    """Batches are validated one ahead of the one being written, in a forked process or (with other threads
+    running, as under the test runner) a thread: messages stay in the caller's language, and a file that breaks
+    keeps the batches before the break, as when reading and writing took turns."""
+    settings.IMPORT_READ_AHEAD_PROCESS = True
+    monkeypatch.setattr(readahead, "can_fork", lambda: in_a_process)
+    used: list[tuple[object, ...]] = []
+    monkeypatch.setattr(readahead, "forked_read_ahead", _spy(readahead.forked_read_ahead, used))
 
     def rows():
         for n in range(2, 9):
@@ -546,6 +553,15 @@ def test_it_reads_ahead_in_another_thread_and_stops_at_a_broken_row(supervisor):
     with translation.override("fa"):
         tally = services.contacts_import_records(rows=[(3, ["A", "not a phone"])], mapping=["name", "phone"])
     assert persian in tally.errors[0]["message"]
+    assert len(used) == (3 if in_a_process else 0)
+
+
+def _spy(function, calls):
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return function(*args, **kwargs)
+
+    return spy
 
 
 @pytest.mark.django_db
