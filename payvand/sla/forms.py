@@ -139,7 +139,7 @@ class PolicyForm(BootstrapForm):
     first_response_minutes = forms.IntegerField(label=_("First response (business minutes)"), required=False)
     next_response_minutes = forms.IntegerField(label=_("Next response (business minutes)"), required=False)
     resolution_minutes = forms.IntegerField(label=_("Resolution (business minutes)"), required=False)
-    warning_percent = forms.IntegerField(label=_("Warn at (% of the target)"), initial=80)
+    warning_percent = forms.IntegerField(label=_("Warn at (per cent of the target)"), initial=80)
 
     def __init__(self, *args: Any, policy: SlaPolicy | None = None, **kwargs: Any) -> None:
         if policy is not None and "initial" not in kwargs:

@@ -126,7 +126,7 @@ class SlaPolicy(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_TARGET_MINUTES)],
     )
     warning_percent = models.PositiveSmallIntegerField(
-        _("warn at (% of the target)"), default=80, validators=[MinValueValidator(1), MaxValueValidator(99)]
+        _("warn at (per cent of the target)"), default=80, validators=[MinValueValidator(1), MaxValueValidator(99)]
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

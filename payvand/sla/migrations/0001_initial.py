@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
                 ('first_response_minutes', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(527040)], verbose_name='first response (business minutes)')),
                 ('next_response_minutes', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(527040)], verbose_name='next response (business minutes)')),
                 ('resolution_minutes', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(527040)], verbose_name='resolution (business minutes)')),
-                ('warning_percent', models.PositiveSmallIntegerField(default=80, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(99)], verbose_name='warn at (% of the target)')),
+                ('warning_percent', models.PositiveSmallIntegerField(default=80, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(99)], verbose_name='warn at (per cent of the target)')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('calendar', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='policies', to='sla.businesscalendar', verbose_name='calendar')),
                 ('organisations', models.ManyToManyField(blank=True, related_name='+', to='contacts.contact', verbose_name='organisations')),
