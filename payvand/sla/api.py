@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -79,7 +80,10 @@ def calendar_out(calendar: BusinessCalendar) -> CalendarOut:
         name=calendar.name,
         time_zone=calendar.time_zone,
         country=calendar.country,
-        hours=[HoursIO(weekday=h.weekday, start=h.start, end=h.end) for h in calendar.hours.all()],
+        hours=[
+            HoursIO(weekday=h.weekday, start=h.start.strftime("%H:%M"), end=h.end.strftime("%H:%M"))
+            for h in calendar.hours.all()
+        ],
         holidays=[
             HolidayOut(id=h.pk, date=h.date, name=h.name, source=h.source)
             for h in sorted(calendar.holidays.all(), key=lambda h: h.date)
@@ -88,7 +92,12 @@ def calendar_out(calendar: BusinessCalendar) -> CalendarOut:
 
 
 def _hours(hours: Sequence[HoursIO]) -> list[services.HoursIn]:
-    return [services.HoursIn(h.weekday, h.start, h.end) for h in hours]
+    return [services.HoursIn(h.weekday, _time(h.start), _time(h.end)) for h in hours]
+
+
+def _time(text: str) -> dt.time:
+    hours, minutes = text.split(":")
+    return dt.time(int(hours), int(minutes))
 
 
 @router.get("/calendars", response={200: list[CalendarOut], **ERRORS}, summary="Business calendars")

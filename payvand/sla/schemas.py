@@ -10,10 +10,13 @@ from payvand.core.schemas import QueryId
 Minutes = Field(default=None, ge=1, le=60 * 24 * 366)
 
 
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
 class HoursIO(Schema):
     weekday: int = Field(ge=0, le=6, description="0 is Monday, 5 Saturday, 6 Sunday")
-    start: dt.time
-    end: dt.time = Field(description="00:00 is midnight at the end of the day")
+    start: str = Field(pattern=HHMM, examples=["08:00"], description="local time, HH:MM")
+    end: str = Field(pattern=HHMM, examples=["16:00"], description="local time, HH:MM; 00:00 is midnight at the end")
 
 
 class CalendarIn(Schema):

@@ -75,6 +75,8 @@ def test_it_refuses_bad_calendars_with_the_error_shape(api_for: ApiFor, supervis
         ({"hours": [{"weekday": 1, "start": "10:00", "end": "09:00"}]}, "hours.0.end"),
         ({"hours": [{"weekday": 9, "start": "10:00", "end": "11:00"}]}, "hours.0.weekday"),
         ({"hours": []}, "hours"),
+        ({"hours": [{"weekday": 1, "start": "8am", "end": "09:00"}]}, "hours.0.start"),
+        ({"hours": [{"weekday": 1, "start": "08:00:00+01:00", "end": "09:00"}]}, "hours.0.start"),
         ({"name": ""}, "name"),
     ]
     for change, field in cases:
