@@ -88,7 +88,8 @@ def _span_positive(start: dt.time, end: dt.time) -> bool:
 
 
 def business_add(schedule: Schedule, start: dt.datetime, amount: dt.timedelta) -> dt.datetime:
-    """The moment at which `amount` of business time has passed since `start` (start itself when amount is 0)."""
+    """The moment (in UTC) at which `amount` of business time has passed since `start` (start itself when amount is
+    0)."""
     if start.tzinfo is None:
         raise ValueError("start must be aware")
     if amount <= ZERO:
@@ -99,7 +100,7 @@ def business_add(schedule: Schedule, start: dt.datetime, amount: dt.timedelta) -
     for begin, finish in schedule.intervals_from(start):
         span = finish - begin
         if span >= left:
-            return (begin + left).astimezone(start.tzinfo)
+            return begin + left  # UTC: arithmetic on it is exact (wall-clock arithmetic skips DST changes)
         left -= span
     raise NoWorkingTime("no working time within reach")
 
