@@ -160,6 +160,32 @@ def calendar_update(
     return locked
 
 
+_T = dt.time
+TEMPLATES: dict[str, tuple[str, str, str, list[HoursIn]]] = {
+    # Saturday to Wednesday, Thursday morning; Hungary Monday to Thursday, a short Friday.
+    "iran": (
+        "Iran (Tehran)",
+        "Asia/Tehran",
+        "IR",
+        [HoursIn(d, _T(8), _T(16)) for d in (5, 6, 0, 1, 2)] + [HoursIn(3, _T(8), _T(12))],
+    ),
+    "hungary": (
+        "Hungary (Budapest)",
+        "Europe/Budapest",
+        "HU",
+        [HoursIn(d, _T(8), _T(16, 30)) for d in (0, 1, 2, 3)] + [HoursIn(4, _T(8), _T(14))],
+    ),
+}
+
+
+def calendar_from_template(*, by: User | None, template: str) -> BusinessCalendar:
+    """A calendar to start from: Iran (Saturday to Wednesday, Thursday morning) or Hungary (Monday to Friday)."""
+    if template not in TEMPLATES:
+        raise ValidationFailed.on("template", _("Unknown template."))
+    name, time_zone, country, hours = TEMPLATES[template]
+    return calendar_create(by=by, name=name, time_zone=time_zone, country=country, hours=hours)
+
+
 @transaction.atomic
 def calendar_delete(*, calendar: BusinessCalendar, by: User | None) -> None:
     if SlaPolicy.objects.filter(calendar=calendar).exists():

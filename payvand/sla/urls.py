@@ -9,6 +9,7 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/card/", views.ticket_card, name="ticket_card"),
     path("calendars/", views.calendar_list, name="calendars"),
     path("calendars/new/", views.calendar_edit, name="calendar_new"),
+    path("calendars/templates/<str:template>/", views.calendar_template, name="calendar_template"),
     path("calendars/<int:calendar_id>/", views.calendar_edit, name="calendar"),
     path("calendars/<int:calendar_id>/delete/", views.calendar_delete, name="calendar_delete"),
     path("calendars/<int:calendar_id>/holidays/load/", views.holidays_load, name="holidays_load"),

@@ -119,6 +119,20 @@ def calendar_edit(request: HttpRequest, calendar_id: int | None = None) -> HttpR
 
 @ui_errors
 @require_POST
+def calendar_template(request: HttpRequest, template: str) -> HttpResponse:
+    user = _user(request)
+    selectors.sla_require_manage(user=user)
+    try:
+        calendar = services.calendar_from_template(by=user, template=template)
+    except ValidationFailed as exc:
+        calendars = selectors.calendar_list(user=user).order_by("name")
+        message = "; ".join(str(e.message) for e in exc.errors) or str(exc.detail)
+        return render(request, "sla/calendars.html", {"calendars": calendars, "error": message}, status=422)
+    return redirect("sla:calendar", calendar.pk)
+
+
+@ui_errors
+@require_POST
 def calendar_delete(request: HttpRequest, calendar_id: int) -> HttpResponse:
     user = _user(request)
     calendar = selectors.calendar_get(user=user, calendar_id=calendar_id)

@@ -248,3 +248,21 @@ def test_the_compliance_reports_count_met_and_breached_clocks(
     policy_rows = client.get("/api/v1/reports/sla_per_policy").json()["rows"]
     assert {r["kind"] for r in policy_rows} >= {"First response", "Resolution"}
     assert client_for(agent_a).get("/reports/sla_per_team/").status_code == 403
+
+
+def test_a_calendar_starts_from_the_iran_or_hungary_template(client_for: ClientFor, supervisor: User, agent_a: User):
+    client = client_for(supervisor)
+    response = client.post("/sla/calendars/templates/iran/")
+    assert response.status_code == 302
+    iran = BusinessCalendar.objects.get(name="Iran (Tehran)")
+    assert (iran.time_zone, iran.country) == ("Asia/Tehran", "IR")
+    assert sorted(iran.hours.values_list("weekday", flat=True)) == [0, 1, 2, 3, 5, 6]  # no Friday
+    assert iran.hours.get(weekday=3).end == dt.time(12)
+    assert client.post("/sla/calendars/templates/hungary/").status_code == 302
+    assert sorted(BusinessCalendar.objects.get(country="HU").hours.values_list("weekday", flat=True)) == [0, 1, 2, 3, 4]
+    again = client.post("/sla/calendars/templates/iran/")
+    assert again.status_code == 422
+    assert 'id="calendar-error"' in again.content.decode()
+    assert client.post("/sla/calendars/templates/mars/").status_code == 422
+    assert client_for(agent_a).post("/sla/calendars/templates/iran/").status_code == 403
+    assert BusinessCalendar.objects.count() == 2
