@@ -21,6 +21,8 @@ from payvand.helpdesk.api import router as tickets_router
 from payvand.notifications.api import router as notifications_router
 from payvand.projects.api import router as projects_router
 from payvand.reports.api import router as reports_router
+from payvand.sla.api import router as sla_router
+from payvand.sla.api import ticket_router as sla_ticket_router
 
 
 def _refuse_nul(value: Any, path: tuple[str, ...] = ()) -> None:
@@ -118,3 +120,5 @@ api.add_router("/cartable", cartable_router)
 api.add_router("/notifications", notifications_router)
 api.add_router("/projects", projects_router)
 api.add_router("/reports", reports_router)
+api.add_router("/sla", sla_router)
+api.add_router("/tickets", sla_ticket_router)

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "payvand.helpdesk",
     "payvand.notifications",
     "payvand.reports",
+    "payvand.sla",
 ]
 
 MIDDLEWARE = [

@@ -13,8 +13,9 @@ for dir in payvand/*/locale; do
   app=$(dirname "$dir")
   own+=("--ignore=$app")
   # With LOCALE_PATHS empty (PAYVAND_APP_MESSAGES=1) makemessages writes the app's strings to its own locale/.
+  # -P: the app directory is not put on sys.path (its selectors.py would shadow the standard library module).
   (cd "$app" && PAYVAND_APP_MESSAGES=1 DJANGO_SETTINGS_MODULE=payvand.settings PYTHONPATH="$OLDPWD" \
-    "$PY" -m django makemessages "${common[@]}" -v 0)
+    "$PY" -P -m django makemessages "${common[@]}" -v 0)
 done
 "$PY" manage.py makemessages "${common[@]}" "${own[@]}" -v 0
 "$PY" manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0

@@ -30,6 +30,7 @@ def jobs() -> list[Job]:
     from payvand.core.tasks import sessions_purge
     from payvand.helpdesk.tasks import postponed_wake_task, queues_drain_task
     from payvand.notifications.tasks import notifications_digest_send
+    from payvand.sla.tasks import sla_tick_task
 
     return [
         Job("core.sessions_purge", sessions_purge, dt.timedelta(hours=6)),
@@ -37,6 +38,7 @@ def jobs() -> list[Job]:
         Job("helpdesk.postponed_wake", postponed_wake_task, dt.timedelta(minutes=5)),
         Job("helpdesk.queues_drain", queues_drain_task, dt.timedelta(minutes=5)),
         Job("notifications.digest", notifications_digest_send, dt.timedelta(days=1)),
+        Job("sla.tick", sla_tick_task, dt.timedelta(minutes=1)),
     ]
 
 

@@ -52,6 +52,7 @@ from payvand.notifications import live
 from payvand.notifications.models import Kind
 from payvand.notifications.services import notify
 from payvand.projects.models import Project
+from payvand.sla import hooks as sla_hooks
 
 MAX_SUBJECT = 300
 # Test factories number their tickets from here up; the counter never counts them.
@@ -184,6 +185,7 @@ def _broadcast(ticket: Ticket, verb: str, *, extra_users: Iterable[int | None] =
 
 def _set_status(ticket: Ticket, status: Status) -> list[str]:
     now = timezone.now()
+    sla_hooks.status_changed(ticket, ticket.status_category, status.category)
     ticket.status = status
     ticket.status_category = status.category
     fields = ["status", "status_category"]
@@ -476,6 +478,7 @@ def ticket_create(
         if route:
             routing.ticket_route(ticket=ticket, by=by)
             ticket.refresh_from_db()
+        sla_hooks.ticket_created(ticket)
         if ticket.assignee_id and ticket.assignee_id != (by.pk if by else None):
             notify(
                 recipients=[ticket.assignee],
@@ -594,6 +597,7 @@ def ticket_update(*, ticket: Ticket, by: User, version: int | None = None, **cha
             fields += _set_status(locked, new_status)
         if fields:
             _save(locked, fields)
+            sla_hooks.ticket_changed(locked, fields)
         if "tags" in changes:
             wanted = _tag_objects(changes["tags"])
             if {t.pk for t in wanted} != set(locked.tags.values_list("pk", flat=True)):
@@ -1024,6 +1028,8 @@ def message_add(
             _save(locked, fields)
         else:
             _touch(locked)
+        if kind == Message.Kind.INBOUND:
+            sla_hooks.customer_wrote(locked, message.created_at)
         event_record(
             actor=by,
             verb="message.draft" if is_draft else f"message.{kind}",
@@ -1153,6 +1159,7 @@ def _send_reply(ticket: Ticket, message: Message, by: User | None) -> None:
     message.save(update_fields=["sent_at"])
     if Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(first_response_at=now):
         ticket.first_response_at = now
+    sla_hooks.agent_replied(ticket, now)
     message_id = message.pk
     from payvand.helpdesk.tasks import reply_deliver
 
