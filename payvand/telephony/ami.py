@@ -171,9 +171,15 @@ class AmiConnector:
         conn = await AmiConnection.open(host=self.host, port=self.port, username=self.username, secret=self.secret)
         self.connections += 1
         log.info("connected to AMI at %s:%s", self.host, self.port)
+        stopped = asyncio.ensure_future(self.stopping.wait())
         try:
-            while not self.stopping.is_set():
-                message = await conn.read()
+            while True:
+                reading = asyncio.ensure_future(conn.read())
+                await asyncio.wait({reading, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                if not reading.done():  # stop() was called: leave now, not at the next event
+                    reading.cancel()
+                    return
+                message = reading.result()
                 if "Event" not in message:
                     continue
                 for call_event in self.tracker.translate(message):
@@ -182,6 +188,7 @@ class AmiConnector:
                     except Exception:  # one bad event must not drop the connection
                         log.exception("call event %s refused", call_event)
         finally:
+            stopped.cancel()
             conn.close()
 
     async def run(self) -> None:
