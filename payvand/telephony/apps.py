@@ -9,3 +9,8 @@ class TelephonyConfig(AppConfig):
     label = "telephony"
     verbose_name = _("Telephony")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from payvand.telephony.reports import register
+
+        register()
