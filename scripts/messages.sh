@@ -14,7 +14,7 @@ for dir in payvand/*/locale; do
   own+=("--ignore=$app")
   # With LOCALE_PATHS empty (PAYVAND_APP_MESSAGES=1) makemessages writes the app's strings to its own locale/.
   (cd "$app" && PAYVAND_APP_MESSAGES=1 DJANGO_SETTINGS_MODULE=payvand.settings PYTHONPATH="$OLDPWD" \
-    "$PY" -m django makemessages "${common[@]}" -v 0)
+    "$PY" -P -m django makemessages "${common[@]}" -v 0)  # -P: the app dir is not on sys.path (its selectors.py would shadow the stdlib)
 done
 "$PY" manage.py makemessages "${common[@]}" "${own[@]}" -v 0
 "$PY" manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
