@@ -334,7 +334,7 @@ def call_originate(*, by: User, number: str, contact: Contact | None = None, cal
     if not ami_configured():
         raise ValidationFailed.on(None, _("No PBX is connected: use your phone."))
     if not by.extension:
-        raise ValidationFailed.on(None, _("Set your phone extension on your profile first."))
+        raise ValidationFailed.on(None, _("You have no phone extension: ask an admin to set one."))
     e164 = caller_e164(number)
     if not e164:
         raise ValidationFailed.on("number", _("This is not a phone number."))
