@@ -100,7 +100,7 @@ def call_event_record(
     _validate(kind, outcome, at, now)
     if direction not in Direction.values:
         raise ValidationFailed.on("direction", _("Unknown direction."))
-    call, _new = Call.objects.get_or_create(
+    call, new = Call.objects.get_or_create(
         call_id=call_id,
         defaults={
             "direction": direction,
@@ -111,16 +111,21 @@ def call_event_record(
             "started_at": at,
         },
     )
-    call = Call.objects.select_for_update().get(pk=call.pk)  # events of one call apply one after the other
-    existing = CallEvent.objects.filter(call=call, kind=kind, extension=extension).first()
-    if existing is not None:
-        return EventResult(call, existing, False)
     data = {"caller": caller, "dialled": dialled, "outcome": outcome}
-    try:
-        with transaction.atomic():
-            event = CallEvent.objects.create(call=call, kind=kind, extension=extension, occurred_at=at, data=data)
-    except IntegrityError:
-        return EventResult(call, CallEvent.objects.get(call=call, kind=kind, extension=extension), False)
+    if new:
+        # This transaction inserted the call row, so it holds its lock and no event of it exists yet: a concurrent
+        # first event waits on that insert, then finds the call and takes the path below.
+        event = CallEvent.objects.create(call=call, kind=kind, extension=extension, occurred_at=at, data=data)
+    else:
+        call = Call.objects.select_for_update().get(pk=call.pk)  # events of one call apply one after the other
+        existing = CallEvent.objects.filter(call=call, kind=kind, extension=extension).first()
+        if existing is not None:
+            return EventResult(call, existing, False)
+        try:
+            with transaction.atomic():
+                event = CallEvent.objects.create(call=call, kind=kind, extension=extension, occurred_at=at, data=data)
+        except IntegrityError:
+            return EventResult(call, CallEvent.objects.get(call=call, kind=kind, extension=extension), False)
 
     if not call.caller and caller:
         call.caller, call.caller_e164 = caller, caller_e164(caller)
