@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "payvand.notifications",
     "payvand.reports",
     "payvand.sla",
+    "payvand.telephony",
 ]
 
 MIDDLEWARE = [
@@ -264,6 +265,14 @@ TICKET_DUPLICATE_WINDOW_DAYS = env_int("TICKET_DUPLICATE_WINDOW_DAYS", 14)
 # What a customer's reply to a closed ticket does: "reopen" it or open a "follow_up" ticket.
 TICKET_REPLY_TO_CLOSED = env_str("TICKET_REPLY_TO_CLOSED", "follow_up")
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+
+# Telephony (docs/telephony.md): the Asterisk Manager Interface, for `manage.py telephony_ami` and click-to-call.
+TELEPHONY_AMI_HOST = env_str("TELEPHONY_AMI_HOST", "")
+TELEPHONY_AMI_PORT = env_int("TELEPHONY_AMI_PORT", 5038)
+TELEPHONY_AMI_USER = env_str("TELEPHONY_AMI_USER", "")
+TELEPHONY_AMI_SECRET = env_str("TELEPHONY_AMI_SECRET", "")
+TELEPHONY_ORIGINATE_CONTEXT = env_str("TELEPHONY_ORIGINATE_CONTEXT", "from-internal")
+TELEPHONY_ORIGINATE_CHANNEL = env_str("TELEPHONY_ORIGINATE_CHANNEL", "PJSIP/{extension}")
 
 LOGGING = {
     "version": 1,

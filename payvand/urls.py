@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("tickets/<int:ticket_id>/worksheet.pdf", worksheet_view, name="ticket_worksheet"),
     path("cartable/", include("payvand.helpdesk.urls_cartable")),
     path("notifications/", include("payvand.notifications.urls")),
+    path("telephony/", include("payvand.telephony.urls")),
     path("tickets/", include("payvand.helpdesk.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from payvand.telephony import views
+
+app_name = "telephony"
+urlpatterns = [
+    path("", views.call_list, name="calls"),
+    path("callbacks/", views.callbacks, name="callbacks"),
+    path("originate/", views.originate, name="originate"),
+    path("calls/<int:call_id>/", views.call_detail, name="detail"),
+    path("calls/<int:call_id>/pop/", views.call_pop, name="pop"),
+    path("calls/<int:call_id>/log/", views.call_log, name="log"),
+    path("calls/<int:call_id>/ticket/", views.call_ticket, name="ticket"),
+    path("calls/<int:call_id>/contact/", views.call_contact, name="contact"),
+    path("calls/<int:call_id>/callback-done/", views.callback_done, name="callback_done"),
+]
