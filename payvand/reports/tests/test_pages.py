@@ -12,6 +12,7 @@ from payvand.contacts.models import Tag
 from payvand.helpdesk.models import WorkLog
 from payvand.helpdesk.tests.factories import TicketFactory
 from payvand.reports.registry import REPORTS
+from payvand.telephony.models import Call, Outcome, State
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +53,18 @@ def test_every_report_page_renders_with_a_chart_and_table(name, client_for, supe
     today = timezone.localdate()
     ticket = _log(customer_x, agent_a, 40, today, team=team_a)
     ticket.tags.add(Tag.objects.create(name="billing"))
+    now = timezone.now()
+    Call.objects.create(  # the call-centre reports need one ended call
+        call_id="r1",
+        caller="+36301234567",
+        agent=agent_a,
+        state=State.ENDED,
+        outcome=Outcome.ANSWERED,
+        started_at=now - dt.timedelta(minutes=5),
+        answered_at=now - dt.timedelta(minutes=4),
+        ended_at=now,
+        duration=240,
+    )
     client = client_for(supervisor)
     response = client.get(f"/reports/{name}/")
     body = response.content.decode()
