@@ -158,7 +158,10 @@ class InboundEmail(models.Model):
             models.Index(fields=["status", "received_at"], name="mail_inbound_status_idx"),
             models.Index(fields=["sender", "received_at"], name="mail_inbound_sender_idx"),
         ]
-        permissions = [("reprocess_inboundemail", "Can reprocess inbound email")]
+        permissions = [
+            ("reprocess_inboundemail", "Can reprocess inbound email"),
+            ("deliver_inboundemail", "Can deliver raw inbound email (mail servers piping mail)"),
+        ]
         verbose_name = _("inbound email")
         verbose_name_plural = _("inbound emails")
 

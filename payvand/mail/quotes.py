@@ -71,7 +71,7 @@ def split_html(html: str) -> tuple[str, str]:
 def folded_html(new_html: str, rest_html: str) -> str:
     if not rest_html:
         return new_html
-    return f'{new_html}<details class="pv-quote"><summary>{FOLD_SUMMARY}</summary>{rest_html}</details>'
+    return f"{new_html}<details><summary>{FOLD_SUMMARY}</summary>{rest_html}</details>"
 
 
 def text_to_html(text: str) -> str:

@@ -57,3 +57,15 @@ def deliver(django_capture_on_commit_callbacks: Any) -> Any:
         return row, created
 
     return run
+
+
+@pytest.fixture
+def mail_server_user(role_groups: Any) -> Any:
+    """The account a mail server's token belongs to: it may deliver raw mail and nothing else."""
+    from django.contrib.auth.models import Permission
+
+    from payvand.accounts.services import user_create
+
+    user = user_create(email="mta@payvand.test", password="pw-Secret-123", full_name="MTA", role_names=[])
+    user.user_permissions.add(Permission.objects.get(codename="deliver_inboundemail"))
+    return user
