@@ -91,6 +91,12 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     declared = (declared or "").strip().strip('"').lower()
     if not data:
         return ""
+    if any(b > 0x7F for b in data):
+        # Non-ASCII bytes that form valid UTF-8 are UTF-8, whatever the label says (8-bit text almost never is).
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     if declared and declared not in LATIN_LABELS:
         try:
             text = data.decode(declared)
@@ -150,12 +156,23 @@ def _fix_header(value: str) -> str:
 
 
 def _header(msg: Message, name: str, defects: list[str]) -> str:
+    raw = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
+    if isinstance(raw, str) and any("\udc80" <= ch <= "\udcff" for ch in raw):
+        # Raw 8-bit bytes in the header (no RFC 2047): decode them like a body, then any encoded words.
+        text = _fix_header(raw)
+        if "=?" in text:
+            try:
+                from email.header import decode_header, make_header
+
+                text = str(make_header(decode_header(text)))
+            except (ValueError, LookupError, UnicodeDecodeError):
+                pass
+        return text
     try:
         value = msg.get(name)
     except Exception as exc:  # a malformed header the policy can't parse: fall back to the raw text
         defects.append(f"{name}: {exc.__class__.__name__}")
-        raw = [v for k, v in msg.raw_items() if k.lower() == name.lower()]
-        value = raw[0] if raw else None
+        value = raw
     if value is None:
         return ""
     try:
@@ -200,6 +217,13 @@ def _filename(part: Message, defects: list[str]) -> str:
         defects.append(f"filename: {exc.__class__.__name__}")
         name = ""
     name = _fix_header(name)
+    if "=?" in name:  # RFC 2047 inside a quoted parameter: not standard, but what many mailers send
+        try:
+            from email.header import decode_header, make_header
+
+            name = str(make_header(decode_header(name)))
+        except (ValueError, LookupError, UnicodeDecodeError):
+            pass
     # No directories, no control characters: the name is only a label, storage picks its own path.
     name = re.sub(r'[\\/:*?"<>|]+', "_", name).strip(" .")
     return name[:200]
@@ -221,6 +245,11 @@ def _walk(msg: Message, out: ParsedEmail) -> tuple[list[str], list[str]]:
 
     def visit(part: Message, in_alternative: bool) -> None:
         ctype = part.get_content_type()
+        if ctype == "message/delivery-status":
+            out.bounce = True
+            out.bounced += _bounced_recipients(part)
+            out.attachments.append(Part("delivery-status.txt", "text/plain", _status_text(part)))
+            return
         if part.is_multipart() and ctype != "message/rfc822":
             children = part.get_payload()
             if not isinstance(children, list):
@@ -238,9 +267,6 @@ def _walk(msg: Message, out: ParsedEmail) -> tuple[list[str], list[str]]:
             disposition = ""
         filename = _filename(part, out.defects)
         cid = _header(part, "Content-ID", out.defects).strip().strip("<>")
-        if ctype == "message/delivery-status":
-            out.bounce = True
-            out.bounced += _bounced_recipients(part)
         body_like = disposition != "attachment" and not filename and ctype in ("text/plain", "text/html")
         if body_like:
             (texts if ctype == "text/plain" else htmls).append(_text_of_part(part))
@@ -276,6 +302,14 @@ def _guess_ext(ctype: str) -> str:
     import mimetypes
 
     return mimetypes.guess_extension(ctype) or ".bin"
+
+
+def _status_text(part: Message) -> bytes:
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        blocks = ["\n".join(f"{k}: {v}" for k, v in sub.items()) for sub in payload if isinstance(sub, Message)]
+        return "\n\n".join(blocks).encode("utf-8", "replace")
+    return _payload(part)
 
 
 def _bounced_recipients(part: Message) -> list[str]:
@@ -369,8 +403,9 @@ def parse(raw: bytes) -> ParsedEmail:
         texts, htmls = [], []
         if not out.text:
             out.text = decode_bytes(raw.split(b"\n\n", 1)[-1][:1_000_000])
-    out.text = out.text or "\n\n".join(t.strip() for t in texts if t.strip())
-    out.html = "\n".join(h for h in htmls if h.strip())
+    out.text = (out.text or "\n\n".join(t.strip() for t in texts if t.strip())).replace("\x00", "")
+    out.text = out.text.replace("\r\n", "\n").replace("\r", "\n")
+    out.html = "\n".join(h for h in htmls if h.strip()).replace("\x00", "")
     _noise(msg, out)
     return out
 
