@@ -228,10 +228,10 @@ def _claim(outbound_id: int, now: dt.datetime) -> bool:
     )
 
 
-def outbound_send(*, outbound_id: int) -> OutboundEmail | None:
+def outbound_send(*, outbound_id: int, now: dt.datetime | None = None) -> OutboundEmail | None:
     """Send one queued email (once: a sent one is left alone). The SMTP conversation runs outside any transaction.
     On failure count the attempt, plan the next one and write the failure on the ticket."""
-    if not _claim(outbound_id, timezone.now()):
+    if not _claim(outbound_id, now or timezone.now()):
         return OutboundEmail.objects.filter(pk=outbound_id).first()
     out = (
         OutboundEmail.objects.select_related("mailbox", "ticket", "ticket__requester", "ticket_message")
@@ -301,5 +301,5 @@ def outbound_retry_due(*, now: dt.datetime | None = None, limit: int = 100) -> i
         .values_list("pk", flat=True)[:limit]
     )
     for pk in ids:
-        outbound_send(outbound_id=pk)
+        outbound_send(outbound_id=pk, now=now)
     return len(ids)
