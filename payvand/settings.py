@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "payvand.reports",
     "payvand.sla",
     "payvand.telephony",
+    "payvand.mail",
 ]
 
 MIDDLEWARE = [
@@ -265,6 +266,9 @@ TICKET_DUPLICATE_WINDOW_DAYS = env_int("TICKET_DUPLICATE_WINDOW_DAYS", 14)
 # What a customer's reply to a closed ticket does: "reopen" it or open a "follow_up" ticket.
 TICKET_REPLY_TO_CLOSED = env_str("TICKET_REPLY_TO_CLOSED", "follow_up")
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+# The SMTP listener of payvand.mail (`manage.py smtp_listen`; `manage.py serve` starts it when the port is not 0).
+MAIL_SMTP_HOST = env_str("MAIL_SMTP_HOST", "127.0.0.1")
+MAIL_SMTP_PORT = env_int("MAIL_SMTP_PORT", 0)
 
 # Telephony (docs/telephony.md): the Asterisk Manager Interface, for `manage.py telephony_ami` and click-to-call.
 TELEPHONY_AMI_HOST = env_str("TELEPHONY_AMI_HOST", "")

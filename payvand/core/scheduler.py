@@ -29,6 +29,7 @@ def jobs() -> list[Job]:
     from payvand.contacts.tasks import import_files_purge
     from payvand.core.tasks import sessions_purge
     from payvand.helpdesk.tasks import postponed_wake_task, queues_drain_task
+    from payvand.mail.tasks import imap_poll_task, inbound_retry_task, outbound_retry_task
     from payvand.notifications.tasks import notifications_digest_send
     from payvand.sla.tasks import sla_tick_task
 
@@ -39,6 +40,9 @@ def jobs() -> list[Job]:
         Job("helpdesk.queues_drain", queues_drain_task, dt.timedelta(minutes=5)),
         Job("notifications.digest", notifications_digest_send, dt.timedelta(days=1)),
         Job("sla.tick", sla_tick_task, dt.timedelta(minutes=1)),
+        Job("mail.imap_poll", imap_poll_task, dt.timedelta(minutes=1)),
+        Job("mail.inbound_retry", inbound_retry_task, dt.timedelta(minutes=2)),
+        Job("mail.outbound_retry", outbound_retry_task, dt.timedelta(minutes=1)),
     ]
 
 

@@ -955,6 +955,7 @@ def message_add(
     author_contact: Contact | None = None,
     channel: str = "",
     external_id: str = "",
+    reply_to_closed: str = "",
 ) -> Message:
     """Add a public reply, an internal note or an inbound customer message. Replies of teams with review switched
     on wait for a dispatcher; drafts wait for their author. @name@example.com mentions notify those people.
@@ -962,7 +963,8 @@ def message_add(
     An inbound message on a merged ticket goes to the ticket it was merged into. On a resolved ticket it reopens
     it. On a closed or cancelled ticket it reopens it when `settings.TICKET_REPLY_TO_CLOSED` is "reopen";
     otherwise ("follow_up") it opens a new ticket linked to the old one as its follow-up, and the returned message
-    belongs to that new ticket (`message.ticket`)."""
+    belongs to that new ticket (`message.ticket`). `reply_to_closed` ("reopen" or "follow_up") overrides the setting
+    for this message (a mailbox's own choice)."""
     errors: list[FieldError] = []
     if kind not in Message.Kind.values:
         errors.append(FieldError("kind", _("Unknown message kind.")))
@@ -989,7 +991,7 @@ def message_add(
         if (
             kind == Message.Kind.INBOUND
             and locked.status_category in (StatusCategory.CLOSED, StatusCategory.CANCELLED)
-            and settings.TICKET_REPLY_TO_CLOSED != "reopen"
+            and (reply_to_closed or settings.TICKET_REPLY_TO_CLOSED) != "reopen"
         ):
             return _follow_up(
                 closed=locked,

@@ -37,6 +37,10 @@ def reply_deliver(message_id: int) -> bool:
     if message is None or message.kind != Message.Kind.REPLY or message.is_draft or message.sent_at is None:
         return False
     ticket = message.ticket
+    from payvand.mail.outbound import reply_queue
+
+    if reply_queue(message=message) is not None:  # through the ticket's mailbox (payvand.mail)
+        return True
     to = _requester_email(ticket)
     if to is None:
         log.info("reply %s on ticket %s: the requester has no email address", message.pk, ticket.pk)

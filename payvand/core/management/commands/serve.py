@@ -11,7 +11,10 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Run the web server (uvicorn), the task worker and the scheduler together. Ctrl-C stops all three."
+    help = (
+        "Run the web server (uvicorn), the task worker and the scheduler together (and the SMTP listener when "
+        "MAIL_SMTP_PORT is set). Ctrl-C stops them all."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -24,6 +27,10 @@ class Command(BaseCommand):
             "worker": [python, "manage.py", "db_worker", "--interval", "1", "--no-reload"],
             "scheduler": [python, "manage.py", "scheduler"],
         }
+        from django.conf import settings
+
+        if settings.MAIL_SMTP_PORT:  # the SMTP listener of payvand.mail
+            commands["smtp"] = [python, "manage.py", "smtp_listen"]
         procs = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
         self.stdout.write(self.style.SUCCESS(f"Payvand is running at http://{host}:{port}/ (Ctrl-C stops it)"))
         stopping = False
