@@ -33,7 +33,10 @@ def _send(groups: Iterable[str], payload: dict[str, Any]) -> None:
     if layer is None:
         return
     # One trip into the event loop for all the groups (each async_to_sync costs a thread hand-off).
-    async_to_sync(_send_all)(layer, set(groups), {"type": "live.push", "payload": payload})
+    try:
+        async_to_sync(_send_all)(layer, set(groups), {"type": "live.push", "payload": payload})
+    except Exception:  # e.g. called from inside a running event loop: best effort, as above
+        log.warning("live push to %s failed", ", ".join(sorted(set(groups))), exc_info=True)
 
 
 def push_users(user_ids: Iterable[int], payload: dict[str, Any]) -> None:
