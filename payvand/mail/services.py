@@ -409,12 +409,8 @@ def _process(inbound: InboundEmail, cache: Cache | None = None) -> Outcome:
     if not body.strip() and not files:
         body = _("(empty message)")
     external_id = (inbound.message_id or inbound.key)[:300]
-    already = (
-        Message.objects.filter(external_id=external_id, kind=Message.Kind.INBOUND).order_by("pk").first()
-        if inbound.message_id
-        else None
-    )
-    if already is not None:  # the same mail, delivered to a second address of ours: one message
+    already = Message.objects.filter(external_id=external_id, kind=Message.Kind.INBOUND).order_by("pk").first()
+    if already is not None:  # the same mail, delivered to a second mailbox of ours: one message
         inbound.ticket_id = already.ticket_id
         inbound.ticket_message = already
         return Outcome(inbound, already)

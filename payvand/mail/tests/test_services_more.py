@@ -83,3 +83,14 @@ def test_the_inbound_list_takes_a_fixed_number_of_queries(
         api.get("/api/v1/mail/inbound")
     assert len(many) == len(few)
     assert len(many_api) == len(few_api)
+
+
+def test_the_same_mail_to_two_mailboxes_is_one_message(deliver: Any, mailbox: Mailbox, make_eml: Any) -> None:
+    other = Mailbox.objects.create(name="Sales", address="sales@payvand.test")
+    for raw in (make_eml(), make_eml(message_id=None)):
+        first, _ = deliver(mailbox, raw)
+        second, created = deliver(other, raw)
+        assert created  # stored for each mailbox it was for
+        assert second.status == InboundEmail.Status.PROCESSED
+        assert second.ticket_message_id == first.ticket_message_id
+    assert Ticket.objects.count() == 2
