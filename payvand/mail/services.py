@@ -341,7 +341,7 @@ def _inline_images(message: Message, cids: list[str]) -> None:
 
 def _rate_limited(inbound: InboundEmail, address: str) -> bool:
     limit = inbound.mailbox.rate_limit_per_hour
-    if not limit:
+    if not limit or inbound.reprocessed_at is not None:
         return False
     since = inbound.received_at - dt.timedelta(hours=1)
     count = InboundEmail.objects.filter(
@@ -585,7 +585,8 @@ def inbound_reprocess(*, inbound: InboundEmail, by: User) -> InboundEmail:
         if row.status != InboundEmail.Status.UNPROCESSABLE:
             raise Conflict(detail=_("Only unprocessable messages can be reprocessed."))
         row.status = InboundEmail.Status.RECEIVED
-        row.save(update_fields=["status"])
+        row.reprocessed_at = timezone.now()
+        row.save(update_fields=["status", "reprocessed_at"])
         event_record(actor=by, verb="mail.reprocessed", target=row, data={"reason": row.reason[:500]})
         pk = row.pk
         transaction.on_commit(lambda: _enqueue([pk]))

@@ -94,3 +94,20 @@ def test_the_same_mail_to_two_mailboxes_is_one_message(deliver: Any, mailbox: Ma
         assert second.status == InboundEmail.Status.PROCESSED
         assert second.ticket_message_id == first.ticket_message_id
     assert Ticket.objects.count() == 2
+
+
+def test_an_admin_can_let_a_rate_limited_message_through(
+    deliver: Any, mailbox: Mailbox, make_eml: Any, supervisor: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from payvand.mail.services import inbound_reprocess
+
+    mailbox.rate_limit_per_hour = 1
+    mailbox.save()
+    deliver(mailbox, make_eml())
+    held, _ = deliver(mailbox, make_eml(message_id="<second@x>", subject="Second"))
+    assert held.status == InboundEmail.Status.UNPROCESSABLE
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound_reprocess(inbound=held, by=supervisor)
+    held.refresh_from_db()
+    assert held.status == InboundEmail.Status.PROCESSED
+    assert Ticket.objects.count() == 2
