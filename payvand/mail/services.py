@@ -403,17 +403,17 @@ def _process(inbound: InboundEmail, cache: Cache | None = None) -> Outcome:
         raise Unprocessable(
             _("The sender wrote more than %(n)s messages in an hour.") % {"n": mailbox.rate_limit_per_hour}
         )
-    contact = _sender_contact(address, parsed.from_name, cache)
-    files, cids, skipped = _uploads(parsed)
-    body, is_html = _body(parsed, cids, skipped)
-    if not body.strip() and not files:
-        body = _("(empty message)")
     external_id = (inbound.message_id or inbound.key)[:300]
     already = Message.objects.filter(external_id=external_id, kind=Message.Kind.INBOUND).order_by("pk").first()
     if already is not None:  # the same mail, delivered to a second mailbox of ours: one message
         inbound.ticket_id = already.ticket_id
         inbound.ticket_message = already
         return Outcome(inbound, already)
+    contact = _sender_contact(address, parsed.from_name, cache)
+    files, cids, skipped = _uploads(parsed)
+    body, is_html = _body(parsed, cids, skipped)
+    if not body.strip() and not files:
+        body = _("(empty message)")
     ticket = _thread_ticket(parsed)
     created = False
     if ticket is None:
@@ -444,7 +444,13 @@ def _process(inbound: InboundEmail, cache: Cache | None = None) -> Outcome:
     _inline_images(message, cids)
     inbound.ticket_id = message.ticket_id
     inbound.ticket_message = message
-    if created and not parsed.noise and inbound.kind != InboundEmail.Kind.OWN and mailbox.auto_acknowledge:
+    if (
+        created
+        and not parsed.noise
+        and inbound.kind != InboundEmail.Kind.OWN
+        and mailbox.auto_acknowledge
+        and not Identity.objects.filter(kind=Identity.Kind.EMAIL, value=address, is_bouncing=True).exists()
+    ):
         from payvand.mail.outbound import ack_queue
 
         ack = ack_queue(

@@ -111,3 +111,15 @@ def test_an_admin_can_let_a_rate_limited_message_through(
     held.refresh_from_db()
     assert held.status == InboundEmail.Status.PROCESSED
     assert Ticket.objects.count() == 2
+
+
+def test_it_does_not_acknowledge_an_address_known_to_bounce(deliver: Any, mailbox: Mailbox, make_eml: Any) -> None:
+    from payvand.contacts.models import Identity
+    from payvand.contacts.services import contact_create
+
+    gone = contact_create(by=None, name="Gone", emails=["ali@example.com"], allow_duplicates=True)
+    Identity.objects.filter(contact=gone).update(is_bouncing=True)
+    row, _ = deliver(mailbox, make_eml())
+    assert row.status == InboundEmail.Status.PROCESSED
+    assert Ticket.objects.get().requester_id == gone.pk
+    assert OutboundEmail.objects.count() == 0
