@@ -144,6 +144,8 @@ class InboundEmail(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # Set when an admin sends the message through again: their decision overrides the per-sender rate limit.
+    reprocessed_at = models.DateTimeField(_("reprocessed"), null=True, blank=True)
     ticket = models.ForeignKey(
         "helpdesk.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("ticket")
     )

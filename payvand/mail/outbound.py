@@ -92,6 +92,14 @@ def _enqueue(outbound_id: int) -> None:
     outbound_send_task.enqueue(outbound_id=outbound_id)
 
 
+def enqueue_many(outbound_ids: list[int]) -> None:
+    """One task for many emails (the acknowledgements of a batch of imported mail), not a task row per email."""
+    from payvand.mail.tasks import outbound_send_many_task
+
+    if outbound_ids:
+        outbound_send_many_task.enqueue(outbound_ids=outbound_ids)
+
+
 def reply_queue(*, message: Message) -> OutboundEmail | None:
     """Email a public reply to the requester through the ticket's mailbox. None when no mailbox is set up or the
     requester has no (working) address: the helpdesk's own delivery applies."""
@@ -129,7 +137,13 @@ def reply_queue(*, message: Message) -> OutboundEmail | None:
 
 
 def ack_queue(
-    *, mailbox: Mailbox, ticket: Ticket, to: str, language: str, inbound: InboundEmail | None
+    *,
+    mailbox: Mailbox,
+    ticket: Ticket,
+    to: str,
+    language: str,
+    inbound: InboundEmail | None,
+    send_after_commit: bool = True,
 ) -> OutboundEmail:
     """Acknowledge a new request: the mailbox's template in the customer's language (else the mailbox's, else the
     built-in text), with the ticket reference. Call inside the processing transaction."""
@@ -162,8 +176,9 @@ def ack_queue(
         body_html=html,
         language=lang,
     )
-    pk = out.pk
-    transaction.on_commit(lambda: _enqueue(pk))
+    if send_after_commit:
+        pk = out.pk
+        transaction.on_commit(lambda: _enqueue(pk))
     return out
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -253,17 +253,36 @@ def _thread_ticket(parsed: parsing.ParsedEmail) -> Ticket | None:
     return None
 
 
-def _sender_contact(address: str, name: str) -> Contact:
-    """The contact owning this address (R-003.5), or a new one."""
+def _sender_contact(address: str, name: str, cache: Cache) -> Contact:
+    """The contact owning this address (R-003.5, the contacts app's lookup), or a new one."""
+    if address in cache.contacts:
+        return cache.contacts[address]
     try:
         found = contact_lookup_unscoped(email=address)
     except ValidationFailed as exc:
         raise Unprocessable(_("The sender's address is not valid.")) from exc
-    if found:
-        return found[0]
-    return contact_create(
-        by=None, name=(name or address)[:200], emails=[address], source="email", allow_duplicates=True
-    )
+    contact = found[0] if found else None
+    if contact is None:
+        contact = contact_create(
+            by=None, name=(name or address)[:200], emails=[address], source="email", allow_duplicates=True
+        )
+    cache.contacts[address] = contact
+    return contact
+
+
+@dataclass
+class Cache:
+    """What stays the same across the messages of one batch: our own addresses, the senders seen."""
+
+    own: set[str] = field(default_factory=set)
+    contacts: dict[str, Contact] = field(default_factory=dict)
+    # Batch mode: acknowledgements to send after the batch's commit, in one task.
+    batch: bool = False
+    acks: list[int] = field(default_factory=list)
+
+    @classmethod
+    def load(cls) -> Cache:
+        return cls(own=set(mailbox_addresses()))
 
 
 def _uploads(parsed: parsing.ParsedEmail) -> tuple[list[SimpleUploadedFile], list[str], list[str]]:
@@ -322,7 +341,7 @@ def _inline_images(message: Message, cids: list[str]) -> None:
 
 def _rate_limited(inbound: InboundEmail, address: str) -> bool:
     limit = inbound.mailbox.rate_limit_per_hour
-    if not limit:
+    if not limit or inbound.reprocessed_at is not None:
         return False
     since = inbound.received_at - dt.timedelta(hours=1)
     count = InboundEmail.objects.filter(
@@ -361,13 +380,10 @@ def _bounce(inbound: InboundEmail, parsed: parsing.ParsedEmail) -> None:
         )
 
 
-def _own_addresses() -> set[str]:
-    return set(mailbox_addresses())
-
-
-def _process(inbound: InboundEmail) -> Outcome:
+def _process(inbound: InboundEmail, cache: Cache | None = None) -> Outcome:
     """Turn a locked, unprocessed raw message into a ticket message. Runs inside the caller's transaction."""
     mailbox = inbound.mailbox
+    cache = cache or Cache.load()
     parsed = parsing.parse(bytes(inbound.raw))
     inbound.language = _language_of(f"{parsed.subject}\n{parsed.text or parsed.html}", mailbox.language)
     if parsed.bounce:
@@ -377,7 +393,7 @@ def _process(inbound: InboundEmail) -> Outcome:
     address = parsed.from_address
     if not address:
         raise Unprocessable(_("The message has no sender address."))
-    if address in _own_addresses():
+    if address in cache.own:
         inbound.kind = InboundEmail.Kind.OWN
     elif parsed.auto_reply:
         inbound.kind = InboundEmail.Kind.AUTO_REPLY
@@ -387,21 +403,17 @@ def _process(inbound: InboundEmail) -> Outcome:
         raise Unprocessable(
             _("The sender wrote more than %(n)s messages in an hour.") % {"n": mailbox.rate_limit_per_hour}
         )
-    contact = _sender_contact(address, parsed.from_name)
+    external_id = (inbound.message_id or inbound.key)[:300]
+    already = Message.objects.filter(external_id=external_id, kind=Message.Kind.INBOUND).order_by("pk").first()
+    if already is not None:  # the same mail, delivered to a second mailbox of ours: one message
+        inbound.ticket_id = already.ticket_id
+        inbound.ticket_message = already
+        return Outcome(inbound, already)
+    contact = _sender_contact(address, parsed.from_name, cache)
     files, cids, skipped = _uploads(parsed)
     body, is_html = _body(parsed, cids, skipped)
     if not body.strip() and not files:
         body = _("(empty message)")
-    external_id = (inbound.message_id or inbound.key)[:300]
-    already = (
-        Message.objects.filter(external_id=external_id, kind=Message.Kind.INBOUND).order_by("pk").first()
-        if inbound.message_id
-        else None
-    )
-    if already is not None:  # the same mail, delivered to a second address of ours: one message
-        inbound.ticket_id = already.ticket_id
-        inbound.ticket_message = already
-        return Outcome(inbound, already)
     ticket = _thread_ticket(parsed)
     created = False
     if ticket is None:
@@ -432,10 +444,25 @@ def _process(inbound: InboundEmail) -> Outcome:
     _inline_images(message, cids)
     inbound.ticket_id = message.ticket_id
     inbound.ticket_message = message
-    if created and not parsed.noise and inbound.kind != InboundEmail.Kind.OWN and mailbox.auto_acknowledge:
+    if (
+        created
+        and not parsed.noise
+        and inbound.kind != InboundEmail.Kind.OWN
+        and mailbox.auto_acknowledge
+        and not Identity.objects.filter(kind=Identity.Kind.EMAIL, value=address, is_bouncing=True).exists()
+    ):
         from payvand.mail.outbound import ack_queue
 
-        ack_queue(mailbox=mailbox, ticket=message.ticket, to=address, language=inbound.language, inbound=inbound)
+        ack = ack_queue(
+            mailbox=mailbox,
+            ticket=message.ticket,
+            to=address,
+            language=inbound.language,
+            inbound=inbound,
+            send_after_commit=not cache.batch,
+        )
+        if cache.batch:
+            cache.acks.append(ack.pk)
     return Outcome(inbound, message, created)
 
 
@@ -505,18 +532,28 @@ def inbound_process_batch(*, inbound_ids: Sequence[int]) -> int:
                 .filter(pk__in=list(inbound_ids), status=InboundEmail.Status.RECEIVED)
                 .order_by("pk")
             )
+            cache = Cache.load()
+            cache.batch = True
             for inbound in rows:
+                seen, acks = dict(cache.contacts), len(cache.acks)
                 try:
                     with transaction.atomic():
-                        _process(inbound)
+                        _process(inbound, cache)
                     inbound.status = InboundEmail.Status.PROCESSED
                     inbound.reason = ""
                     done += 1
                 except (Unprocessable, ValidationFailed, Conflict) as exc:
+                    cache.contacts = seen  # a contact created in the rolled-back savepoint is gone
+                    del cache.acks[acks:]
                     _unprocessable(inbound, exc)
                 inbound.attempts += 1
                 inbound.processed_at = timezone.now()
             InboundEmail.objects.bulk_update(rows, _DONE_FIELDS)
+            if cache.acks:
+                from payvand.mail.outbound import enqueue_many
+
+                ack_ids = list(cache.acks)
+                transaction.on_commit(lambda: enqueue_many(ack_ids))
     except Exception:
         log.exception("batch processing failed; processing one by one")
         done = 0
@@ -554,7 +591,8 @@ def inbound_reprocess(*, inbound: InboundEmail, by: User) -> InboundEmail:
         if row.status != InboundEmail.Status.UNPROCESSABLE:
             raise Conflict(detail=_("Only unprocessable messages can be reprocessed."))
         row.status = InboundEmail.Status.RECEIVED
-        row.save(update_fields=["status"])
+        row.reprocessed_at = timezone.now()
+        row.save(update_fields=["status", "reprocessed_at"])
         event_record(actor=by, verb="mail.reprocessed", target=row, data={"reason": row.reason[:500]})
         pk = row.pk
         transaction.on_commit(lambda: _enqueue([pk]))

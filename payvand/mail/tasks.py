@@ -30,6 +30,13 @@ def outbound_send_task(outbound_id: int) -> str:
 
 
 @task()
+def outbound_send_many_task(outbound_ids: list[int]) -> int:
+    from payvand.mail.outbound import outbound_send
+
+    return sum(1 for pk in outbound_ids if (out := outbound_send(outbound_id=pk)) is not None and out.status == "sent")
+
+
+@task()
 def outbound_retry_task() -> int:
     from payvand.mail.outbound import outbound_retry_due
 

@@ -20,15 +20,23 @@ def team_group(team_id: int) -> str:
     return f"team.{team_id}"
 
 
+async def _send_all(layer: Any, groups: set[str], message: dict[str, Any]) -> None:
+    for group in groups:
+        try:
+            await layer.group_send(group, message)
+        except Exception:  # a push is best effort: the page catches up on its next load
+            log.warning("live push to %s failed", group, exc_info=True)
+
+
 def _send(groups: Iterable[str], payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    for group in set(groups):
-        try:
-            async_to_sync(layer.group_send)(group, {"type": "live.push", "payload": payload})
-        except Exception:  # a push is best effort: the page catches up on its next load
-            log.warning("live push to %s failed", group, exc_info=True)
+    # One trip into the event loop for all the groups (each async_to_sync costs a thread hand-off).
+    try:
+        async_to_sync(_send_all)(layer, set(groups), {"type": "live.push", "payload": payload})
+    except Exception:  # e.g. called from inside a running event loop: best effort, as above
+        log.warning("live push to %s failed", ", ".join(sorted(set(groups))), exc_info=True)
 
 
 def push_users(user_ids: Iterable[int], payload: dict[str, Any]) -> None:
