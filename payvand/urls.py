@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("cartable/", include("payvand.helpdesk.urls_cartable")),
     path("notifications/", include("payvand.notifications.urls")),
     path("telephony/", include("payvand.telephony.urls")),
+    path("", include("payvand.messaging.urls")),
     path("tickets/", include("payvand.helpdesk.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -37,6 +37,10 @@ def reply_deliver(message_id: int) -> bool:
     if message is None or message.kind != Message.Kind.REPLY or message.is_draft or message.sent_at is None:
         return False
     ticket = message.ticket
+    from payvand.messaging.services import reply_route
+
+    if reply_route(message=message) is not None:  # SMS, Telegram, WhatsApp: sent (or retried) by messaging
+        return True
     to = _requester_email(ticket)
     if to is None:
         log.info("reply %s on ticket %s: the requester has no email address", message.pk, ticket.pk)
