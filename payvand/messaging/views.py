@@ -207,7 +207,10 @@ def webform(request: HttpRequest, slug: str) -> HttpResponse:
                     ((web_form.ticket_type.form.layout or {}) if web_form.ticket_type.form else {}).get("fields") or {}
                 )
                 rest = [e for e in exc.errors if e.field not in custom and not str(e.field or "").startswith("form")]
-                apply_errors(form, ValidationFailed(detail=exc.detail, errors=rest) if rest else exc, _field_of(form))
+                if rest:
+                    apply_errors(form, ValidationFailed(detail=exc.detail, errors=rest), _field_of(form))
+                else:
+                    form.add_error(None, str(exc.detail))
                 errors = exc
                 status = 422
             else:
