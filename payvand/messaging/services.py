@@ -78,6 +78,8 @@ def channel_identity_resolve(*, kind: str, raw_address: str, name: str = "") -> 
             contact = contact_services.contact_create(
                 by=None, name=label, phones=[address], source=str(kind), allow_duplicates=True
             )
+    if kind == Kind.WHATSAPP:
+        Identity.objects.get_or_create(contact=contact, kind=Identity.Kind.WHATSAPP, value=address)
     try:
         with transaction.atomic():
             return ChannelIdentity.objects.create(
@@ -179,7 +181,9 @@ def inbound_process(*, inbound_id: int) -> InboundMessage | None:
     except Exception as exc:  # noqa: BLE001 - every failure is kept on the row for the reprocess list
         log.warning("inbound %s could not be processed: %s", inbound_id, exc)
         reason = str(exc.as_dict() if hasattr(exc, "as_dict") else exc)[:2000]
-        InboundMessage.objects.filter(pk=inbound_id).update(state=InboundMessage.State.FAILED, error=reason)
+        InboundMessage.objects.filter(pk=inbound_id).exclude(state=InboundMessage.State.PROCESSED).update(
+            state=InboundMessage.State.FAILED, error=reason
+        )
         return InboundMessage.objects.get(pk=inbound_id)
 
 

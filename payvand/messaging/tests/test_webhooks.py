@@ -337,6 +337,7 @@ def test_it_takes_a_signed_whatsapp_message_once(
     [message] = _inbound_messages()
     assert message.author_contact == customer_x  # +989121234567 is Xerxes's phone
     assert message.body_text == "سلام، سفارشم نرسیده"
+    assert customer_x.identities.filter(kind="whatsapp", value="+989121234567").exists()
     assert message.ticket.channel == "social"
 
 
