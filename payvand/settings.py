@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "payvand.sla",
     "payvand.telephony",
     "payvand.mail",
+    "payvand.messaging",
 ]
 
 MIDDLEWARE = [
@@ -277,6 +278,35 @@ TELEPHONY_AMI_USER = env_str("TELEPHONY_AMI_USER", "")
 TELEPHONY_AMI_SECRET = env_str("TELEPHONY_AMI_SECRET", "")
 TELEPHONY_ORIGINATE_CONTEXT = env_str("TELEPHONY_ORIGINATE_CONTEXT", "from-internal")
 TELEPHONY_ORIGINATE_CHANNEL = env_str("TELEPHONY_ORIGINATE_CHANNEL", "PJSIP/{extension}")
+
+# Channels (docs/channels.md): SMS, Telegram, WhatsApp and public web forms.
+SMS_BACKEND = env_str("SMS_BACKEND", "console")
+if SMS_BACKEND not in ("console", "kavenegar", "twilio", "generic"):
+    raise ImproperlyConfigured("SMS_BACKEND must be console, kavenegar, twilio or generic.")
+SMS_KAVENEGAR_API_KEY = env_str("SMS_KAVENEGAR_API_KEY", "")
+SMS_KAVENEGAR_SENDER = env_str("SMS_KAVENEGAR_SENDER", "")
+SMS_KAVENEGAR_URL = env_str("SMS_KAVENEGAR_URL", "https://api.kavenegar.com").rstrip("/")
+SMS_KAVENEGAR_WEBHOOK_TOKEN = env_str("SMS_KAVENEGAR_WEBHOOK_TOKEN", "")
+SMS_TWILIO_ACCOUNT_SID = env_str("SMS_TWILIO_ACCOUNT_SID", "")
+SMS_TWILIO_AUTH_TOKEN = env_str("SMS_TWILIO_AUTH_TOKEN", "")
+SMS_TWILIO_FROM = env_str("SMS_TWILIO_FROM", "")
+SMS_TWILIO_URL = env_str("SMS_TWILIO_URL", "https://api.twilio.com").rstrip("/")
+SMS_GENERIC_SEND_URL = env_str("SMS_GENERIC_SEND_URL", "")
+SMS_GENERIC_SECRET = env_str("SMS_GENERIC_SECRET", "")
+SMS_GENERIC_SIGNATURE_HEADER = env_str("SMS_GENERIC_SIGNATURE_HEADER", "X-Payvand-Signature")
+TELEGRAM_BOT_TOKEN = env_str("TELEGRAM_BOT_TOKEN", "")
+TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET", "")
+TELEGRAM_API_URL = env_str("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/")
+WHATSAPP_TOKEN = env_str("WHATSAPP_TOKEN", "")
+WHATSAPP_PHONE_NUMBER_ID = env_str("WHATSAPP_PHONE_NUMBER_ID", "")
+WHATSAPP_APP_SECRET = env_str("WHATSAPP_APP_SECRET", "")
+WHATSAPP_VERIFY_TOKEN = env_str("WHATSAPP_VERIFY_TOKEN", "")
+WHATSAPP_API_URL = env_str("WHATSAPP_API_URL", "https://graph.facebook.com/v21.0").rstrip("/")
+# Attempts of one reply delivery (SMS/Telegram/WhatsApp) before it is marked failed on the ticket.
+CHANNEL_SEND_ATTEMPTS = env_int("CHANNEL_SEND_ATTEMPTS", 5)
+# Public web forms: at most this many submissions per IP address in the window.
+WEBFORM_RATE_LIMIT = env_int("WEBFORM_RATE_LIMIT", 5)
+WEBFORM_RATE_WINDOW_SECONDS = env_int("WEBFORM_RATE_WINDOW_SECONDS", 600)
 
 LOGGING = {
     "version": 1,

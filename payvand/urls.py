@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("notifications/", include("payvand.notifications.urls")),
     path("telephony/", include("payvand.telephony.urls")),
     path("mail/", include("payvand.mail.urls")),
+    path("", include("payvand.messaging.urls")),
     path("tickets/", include("payvand.helpdesk.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

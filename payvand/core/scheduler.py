@@ -30,6 +30,7 @@ def jobs() -> list[Job]:
     from payvand.core.tasks import sessions_purge
     from payvand.helpdesk.tasks import postponed_wake_task, queues_drain_task
     from payvand.mail.tasks import imap_poll_task, inbound_retry_task, outbound_retry_task
+    from payvand.messaging.tasks import outbound_retry_due_task
     from payvand.notifications.tasks import notifications_digest_send
     from payvand.sla.tasks import sla_tick_task
 
@@ -38,6 +39,7 @@ def jobs() -> list[Job]:
         Job("contacts.import_files_purge", import_files_purge, dt.timedelta(hours=1)),
         Job("helpdesk.postponed_wake", postponed_wake_task, dt.timedelta(minutes=5)),
         Job("helpdesk.queues_drain", queues_drain_task, dt.timedelta(minutes=5)),
+        Job("messaging.outbound_retry", outbound_retry_due_task, dt.timedelta(minutes=1)),
         Job("notifications.digest", notifications_digest_send, dt.timedelta(days=1)),
         Job("sla.tick", sla_tick_task, dt.timedelta(minutes=1)),
         Job("mail.imap_poll", imap_poll_task, dt.timedelta(minutes=1)),

@@ -158,6 +158,11 @@ class TicketCreateForm(TicketFieldsForm):
         queryset=Team.objects.order_by("name"),
         help_text=_("Empty: the routing rules choose."),
     )
+    attachments = MultipleFileField(
+        label=_("Scanned letter and other files"),
+        required=False,
+        help_text=_("Kept on the ticket's first message, from the customer."),
+    )
     field_order = ["subject", "description", "channel", "type", "category", "priority", "team"]
 
     @staticmethod
@@ -182,6 +187,9 @@ class TicketEditForm(TicketFieldsForm, VersionForm):
 # ---------------------------------------------------------------------------------------------- thread
 
 
+REPLY_CHANNELS = ("email", "sms", "social")
+
+
 class MessageForm(BootstrapForm):
     kind = forms.ChoiceField(
         label=_("Kind"),
@@ -197,6 +205,11 @@ class MessageForm(BootstrapForm):
         help_text=_("Mention a colleague with @their-email to notify them."),
     )
     attachments = MultipleFileField(label=_("Attachments"), required=False)
+    channel = forms.ChoiceField(
+        label=_("Send by"),
+        required=False,
+        choices=[("", _("The way the customer last wrote")), *[c for c in Channel.choices if c[0] in REPLY_CHANNELS]],
+    )
 
 
 class ReviewForm(BootstrapForm):

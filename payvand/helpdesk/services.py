@@ -1010,7 +1010,7 @@ def message_add(
             kind=kind,
             author=by if by is not None and by.is_authenticated else None,
             author_contact=author_contact,
-            channel=channel or (locked.channel if kind != Message.Kind.NOTE else ""),
+            channel=channel or _default_channel(locked, kind),
             body_text=text,
             body_html=html,
             is_draft=is_draft,
@@ -1042,6 +1042,23 @@ def message_add(
         if not is_draft:
             _after_message(locked, message, by)
     return message
+
+
+def _default_channel(ticket: Ticket, kind: str) -> str:
+    """A note has no channel; a reply goes back the way the customer last wrote (else the ticket's channel)."""
+    if kind == Message.Kind.NOTE:
+        return ""
+    if kind == Message.Kind.REPLY:
+        last = (
+            Message.objects.filter(ticket=ticket, kind=Message.Kind.INBOUND)
+            .exclude(channel="")
+            .order_by("-created_at", "-id")
+            .values_list("channel", flat=True)
+            .first()
+        )
+        if last:
+            return last
+    return ticket.channel
 
 
 def _follow_up(

@@ -32,14 +32,18 @@ def _language_for(ticket: Ticket) -> str:
 
 @task()
 def reply_deliver(message_id: int) -> bool:
-    """Send a public reply to the requester by email (the channels issue adds SMS, Telegram and the rest)."""
+    """Send a public reply back the way the customer wrote: SMS or social (messaging), the ticket's mailbox (mail), or
+    else plain email to the requester."""
     message = Message.objects.select_related("ticket", "ticket__requester", "author").filter(pk=message_id).first()
     if message is None or message.kind != Message.Kind.REPLY or message.is_draft or message.sent_at is None:
         return False
     ticket = message.ticket
     from payvand.mail.outbound import reply_queue
+    from payvand.messaging.services import reply_route
 
-    if reply_queue(message=message) is not None:  # through the ticket's mailbox (payvand.mail)
+    if reply_route(message=message) is not None:  # SMS, Telegram, WhatsApp: sent (or retried) by messaging
+        return True
+    if reply_queue(message=message) is not None:  # email through the ticket's mailbox (payvand.mail)
         return True
     to = _requester_email(ticket)
     if to is None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Prefetch
 from django.db.models.query import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
@@ -205,6 +206,40 @@ def _flags_prefetch() -> Prefetch:
     return Prefetch("flags", queryset=ContactFlag.objects.select_related("flag_type").filter(flag_type__is_active=True))
 
 
+def _ticket_create_with_files(
+    user: User, requester: Contact, d: dict[str, Any], form_values: Any, form_files: Any
+) -> Ticket:
+    """The ticket, and when files came with it (a scanned letter, a fax) the customer's first message holding them."""
+    ticket = services.ticket_create(
+        by=user,
+        subject=d["subject"],
+        requester=requester,
+        description=d["description"],
+        channel=d["channel"],
+        type=d["type"],
+        category=d["category"],
+        priority=d["priority"],
+        team=d["team"],
+        project=d["project"],
+        form_values=form_values,
+        form_files=form_files,
+        tags=f.split_list(d["tags"]),
+        due_at=d["due_at"],
+        estimate_minutes=d["estimate_minutes"],
+    )
+    if d.get("attachments"):
+        services.message_add(
+            ticket=ticket,
+            by=user,
+            body=d["description"],
+            kind=Message.Kind.INBOUND,
+            attachments=d["attachments"],
+            author_contact=requester,
+            channel=d["channel"],
+        )
+    return ticket
+
+
 @ui_errors
 def ticket_create(request: HttpRequest) -> HttpResponse:
     """Register a request for a customer (R-000.11). Likely duplicates are shown before saving: the agent opens one,
@@ -216,7 +251,7 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
     form_values: dict[str, Any] | None = None
     form_errors: Any = None
     if request.method == "POST":
-        form = f.TicketCreateForm(request.POST)
+        form = f.TicketCreateForm(request.POST, request.FILES)
         requester = _requester_or_none(user, request.POST.get("requester"))
         valid = form.is_valid()
         ticket_type = _type_from(request.POST.get("type"))
@@ -240,23 +275,8 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
                 duplicates = [c for c in duplicates if c.ticket.pk in visible]
             if not duplicates:
                 try:
-                    ticket = services.ticket_create(
-                        by=user,
-                        subject=d["subject"],
-                        requester=requester,
-                        description=d["description"],
-                        channel=d["channel"],
-                        type=d["type"],
-                        category=d["category"],
-                        priority=d["priority"],
-                        team=d["team"],
-                        project=d["project"],
-                        form_values=form_values,
-                        form_files=form_files,
-                        tags=f.split_list(d["tags"]),
-                        due_at=d["due_at"],
-                        estimate_minutes=d["estimate_minutes"],
-                    )
+                    with transaction.atomic():  # the ticket and its scanned letter, or neither
+                        ticket = _ticket_create_with_files(user, requester, d, form_values, form_files)
                     if link_to is not None:
                         services.ticket_link(source=ticket, target=link_to, by=user, kind=TicketLink.Kind.RELATED)
                 except ValidationFailed as exc:
@@ -578,7 +598,13 @@ def message_add(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
     def run(ticket: Ticket, d: dict[str, Any]) -> Message:
         return services.message_add(
-            ticket=ticket, by=user, body=d["body"], kind=d["kind"], is_draft=draft, attachments=d["attachments"]
+            ticket=ticket,
+            by=user,
+            body=d["body"],
+            kind=d["kind"],
+            is_draft=draft,
+            attachments=d["attachments"],
+            channel=d.get("channel") or "" if d["kind"] == Message.Kind.REPLY else "",
         )
 
     def done(message: Message) -> str:

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MessagingConfig(AppConfig):
+    name = "payvand.messaging"
+    label = "messaging"
+    verbose_name = _("Channels")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from payvand.core.events import VERBS
+
+        for verb, text in (
+            ("message.delivered", _("Reply delivered")),
+            ("message.delivery_failed", _("Reply could not be delivered")),
+            ("message.delivery_retry", _("Reply delivery failed; retrying")),
+        ):
+            VERBS.setdefault(verb, text)

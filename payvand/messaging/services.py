@@ -1,0 +1,435 @@
+"""Every write of the channels: storing inbound messages raw, turning them into ticket messages, delivering replies,
+taking web-form submissions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from payvand.contacts import selectors as contact_selectors
+from payvand.contacts import services as contact_services
+from payvand.contacts.models import Contact, Identity
+from payvand.contacts.normalize import normalize_email, normalize_phone
+from payvand.core.errors import FieldError, ValidationFailed
+from payvand.core.services import event_record
+from payvand.helpdesk import services as helpdesk_services
+from payvand.helpdesk.models import ACTIVE_CATEGORIES, Channel, Message, Ticket
+from payvand.messaging import providers
+from payvand.messaging.models import (
+    HELPDESK_CHANNEL,
+    ChannelIdentity,
+    InboundMessage,
+    Kind,
+    OutboundMessage,
+    WebForm,
+    WebFormHit,
+)
+
+log = logging.getLogger(__name__)
+
+SUBJECT_LENGTH = 80
+
+
+# ---------------------------------------------------------------------------------------------- identities
+
+
+def _address_of(kind: str, raw: str) -> str:
+    """The canonical address of a sender: E.164 for phones, the chat id for Telegram. Raises ValueError."""
+    if kind in (Kind.SMS, Kind.WHATSAPP):
+        return normalize_phone(raw)
+    text = raw.strip()
+    if not text.lstrip("-").isdigit() or len(text) > 32:
+        raise ValueError("not a Telegram chat id")
+    return text
+
+
+def channel_identity_resolve(*, kind: str, raw_address: str, name: str = "") -> ChannelIdentity:
+    """The sender's identity on the channel: known already, or found by phone among the contacts (R-003.5), or a new
+    contact is created for them. Runs inside the caller's transaction."""
+    address = _address_of(kind, raw_address)
+    identity = ChannelIdentity.objects.select_related("contact").filter(kind=kind, address=address).first()
+    now = timezone.now()
+    if identity is not None:
+        ChannelIdentity.objects.filter(pk=identity.pk).update(last_seen_at=now)
+        return identity
+    contact: Contact | None = None
+    if kind in (Kind.SMS, Kind.WHATSAPP):
+        found = contact_selectors.contact_lookup_unscoped(phone=address)
+        contact = found[0] if found else None
+    else:
+        contact = Contact.objects.filter(identities__kind=Identity.Kind.TELEGRAM, identities__value=address).first()
+    if contact is None:
+        label = name.strip()[:200] or address
+        if kind == Kind.TELEGRAM:
+            contact = contact_services.contact_create(by=None, name=label, source="telegram", allow_duplicates=True)
+            Identity.objects.get_or_create(
+                contact=contact, kind=Identity.Kind.TELEGRAM, value=address, defaults={"is_primary": True}
+            )
+        else:
+            contact = contact_services.contact_create(
+                by=None, name=label, phones=[address], source=str(kind), allow_duplicates=True
+            )
+    if kind == Kind.WHATSAPP:
+        Identity.objects.get_or_create(contact=contact, kind=Identity.Kind.WHATSAPP, value=address)
+    try:
+        with transaction.atomic():
+            return ChannelIdentity.objects.create(
+                kind=kind, address=address, contact=contact, display_name=name[:200], last_seen_at=now
+            )
+    except IntegrityError:
+        return ChannelIdentity.objects.select_related("contact").get(kind=kind, address=address)
+
+
+# ---------------------------------------------------------------------------------------------- inbound
+
+
+def inbound_store(
+    *, provider: str, kind: str, items: Iterable[providers.InboundItem], raw: str, content_type: str = ""
+) -> list[InboundMessage]:
+    """Store each message of a webhook raw, once: a repeat of (provider, provider message id) is not stored again.
+    Processing is queued after the commit; the webhook answers 2xx only once this returned."""
+    created: list[InboundMessage] = []
+    with transaction.atomic():
+        for item in items:
+            inbound, is_new = InboundMessage.objects.get_or_create(
+                provider=provider,
+                provider_message_id=item.provider_message_id[:200],
+                defaults={
+                    "kind": kind,
+                    "sender": item.sender[:64],
+                    "raw": raw,
+                    "content_type": content_type[:100],
+                    "data": item.as_data(),
+                },
+            )
+            if is_new:
+                created.append(inbound)
+    from payvand.messaging.tasks import inbound_process_task
+
+    for inbound in created:
+        transaction.on_commit(partial(inbound_process_task.enqueue, inbound_id=inbound.pk))
+    return created
+
+
+def _subject(text: str, sender: str, kind: str) -> str:
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if first:
+        return first if len(first) <= SUBJECT_LENGTH else first[: SUBJECT_LENGTH - 1] + "…"
+    return _("Message by %(channel)s from %(sender)s") % {"channel": Kind(kind).label, "sender": sender}
+
+
+def _fetch_files(inbound: InboundMessage) -> list[UploadedFile]:
+    refs = [providers.FileRef(**f) for f in (inbound.data or {}).get("files", [])]
+    if not refs:
+        return []
+    out: list[UploadedFile] = []
+    for n, ref in enumerate(refs):
+        if inbound.provider == "twilio":
+            content = providers.twilio_download(ref)
+        else:
+            source = providers.downloader(inbound.provider)
+            if source is None:
+                continue
+            content = source.download(ref)
+        if len(content) > settings.ATTACHMENT_MAX_BYTES:
+            raise providers.SendFailed(f"file {n} is larger than ATTACHMENT_MAX_BYTES")
+        name = ref.name or f"file-{n + 1}"
+        out.append(SimpleUploadedFile(name, content, content_type=ref.content_type or "application/octet-stream"))
+    return out
+
+
+def _open_ticket(contact: Contact, channel: str) -> Ticket | None:
+    """The sender's open ticket on this channel: the newest active one, not merged away."""
+    return (
+        Ticket.objects.filter(
+            requester=contact, channel=channel, status_category__in=ACTIVE_CATEGORIES, merged_into__isnull=True
+        )
+        .order_by("-updated_at", "-id")
+        .first()
+    )
+
+
+def inbound_process(*, inbound_id: int) -> InboundMessage | None:
+    """Turn a stored message into a ticket message: the sender's identity, their open ticket on the channel (else a
+    new ticket), the files. Safe to run twice; a failure is recorded on the row (an admin reprocesses it)."""
+    inbound = InboundMessage.objects.filter(pk=inbound_id).first()
+    if inbound is None or inbound.state == InboundMessage.State.PROCESSED:
+        return inbound
+    InboundMessage.objects.filter(pk=inbound_id).update(attempts=inbound.attempts + 1)
+    try:
+        files = _fetch_files(inbound)  # network: before the transaction, never inside it
+        with transaction.atomic():
+            locked = InboundMessage.objects.select_for_update().get(pk=inbound_id)
+            if locked.state == InboundMessage.State.PROCESSED:
+                return locked
+            message = _to_ticket_message(locked, files)
+            locked.state = InboundMessage.State.PROCESSED
+            locked.ticket_message = message
+            locked.error = ""
+            locked.processed_at = timezone.now()
+            locked.save(update_fields=["state", "ticket_message", "error", "processed_at"])
+            return locked
+    except Exception as exc:  # noqa: BLE001 - every failure is kept on the row for the reprocess list
+        log.warning("inbound %s could not be processed: %s", inbound_id, exc)
+        reason = str(exc.as_dict() if hasattr(exc, "as_dict") else exc)[:2000]
+        InboundMessage.objects.filter(pk=inbound_id).exclude(state=InboundMessage.State.PROCESSED).update(
+            state=InboundMessage.State.FAILED, error=reason
+        )
+        return InboundMessage.objects.get(pk=inbound_id)
+
+
+def _to_ticket_message(inbound: InboundMessage, files: list[UploadedFile]) -> Message:
+    data = inbound.data or {}
+    text = str(data.get("text") or "")[: helpdesk_services.MAX_BODY]
+    identity = channel_identity_resolve(kind=inbound.kind, raw_address=inbound.sender, name=str(data.get("name") or ""))
+    channel = HELPDESK_CHANNEL[Kind(inbound.kind)]
+    external_id = f"{inbound.provider}:{inbound.provider_message_id}"[:300]
+    ticket = _open_ticket(identity.contact, channel)
+    if ticket is None:
+        ticket = helpdesk_services.ticket_create(
+            by=None,
+            subject=_subject(text, identity.address, inbound.kind),
+            requester=identity.contact,
+            channel=channel,
+            external_id=external_id,
+        )
+    if not text and not files:
+        text = _("(empty message)")
+    return helpdesk_services.message_add(
+        ticket=ticket,
+        by=None,
+        body=text,
+        kind=Message.Kind.INBOUND,
+        attachments=files,
+        author_contact=identity.contact,
+        channel=channel,
+        external_id=external_id,
+    )
+
+
+def inbound_reprocess(*, inbound: InboundMessage) -> InboundMessage | None:
+    InboundMessage.objects.filter(pk=inbound.pk, state=InboundMessage.State.FAILED).update(
+        state=InboundMessage.State.RECEIVED
+    )
+    return inbound_process(inbound_id=inbound.pk)
+
+
+# ---------------------------------------------------------------------------------------------- outbound
+
+
+def _last_inbound(ticket_id: int, kinds: Iterable[str]) -> InboundMessage | None:
+    return (
+        InboundMessage.objects.filter(
+            ticket_message__ticket_id=ticket_id, kind__in=list(kinds), state=InboundMessage.State.PROCESSED
+        )
+        .order_by("-received_at", "-id")
+        .first()
+    )
+
+
+def _destination(message: Message) -> tuple[str, str] | None:
+    """(kind, address) a reply goes to, from its channel: SMS to the number the customer wrote from (else their
+    phone), social back to the messenger they last used. None: not ours (email and the rest)."""
+    ticket = message.ticket
+    if message.channel == Channel.SMS:
+        last = _last_inbound(ticket.pk, [Kind.SMS])
+        if last is not None:
+            return Kind.SMS, _address_of(Kind.SMS, last.sender)
+        phone = (
+            Identity.objects.filter(contact_id=ticket.requester_id, kind=Identity.Kind.PHONE)
+            .order_by("-is_primary", "id")
+            .values_list("value", flat=True)
+            .first()
+        )
+        return (Kind.SMS, phone) if phone else (Kind.SMS, "")
+    if message.channel == Channel.SOCIAL:
+        last = _last_inbound(ticket.pk, [Kind.TELEGRAM, Kind.WHATSAPP])
+        if last is not None:
+            return last.kind, _address_of(last.kind, last.sender)
+        identity = (
+            ChannelIdentity.objects.filter(contact_id=ticket.requester_id, kind__in=[Kind.TELEGRAM, Kind.WHATSAPP])
+            .order_by("-last_seen_at", "-id")
+            .first()
+        )
+        return (identity.kind, identity.address) if identity is not None else (Kind.TELEGRAM, "")
+    return None
+
+
+def _sender_for(kind: str) -> providers.Sender:
+    if kind == Kind.SMS:
+        return providers.sms_backend()
+    if kind == Kind.TELEGRAM:
+        return providers.Telegram()
+    return providers.WhatsApp()
+
+
+def reply_route(*, message: Message) -> OutboundMessage | None:
+    """The hook `helpdesk.tasks.reply_deliver` calls first: a reply whose channel is SMS or social goes out that way
+    (one delivery row per message and channel, so a repeated task sends once). None: deliver it by email."""
+    destination = _destination(message)
+    if destination is None:
+        return None
+    kind, to = destination
+    outbound, _created = OutboundMessage.objects.get_or_create(
+        message=message,
+        kind=kind,
+        defaults={"to": to, "provider": _sender_for(kind).name},
+    )
+    return outbound_attempt(outbound_id=outbound.pk)
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=30 * 2 ** max(attempts - 1, 0))
+
+
+def outbound_attempt(*, outbound_id: int) -> OutboundMessage | None:
+    """Send one delivery once. A failure is kept; it is retried with exponential backoff until
+    CHANNEL_SEND_ATTEMPTS, then marked failed with an event on the ticket's timeline."""
+    with transaction.atomic():
+        outbound = (
+            OutboundMessage.objects.select_for_update().select_related("message__ticket").filter(pk=outbound_id).first()
+        )
+        if outbound is None or outbound.state != OutboundMessage.State.PENDING:
+            return outbound
+        outbound.attempts += 1
+        outbound.save(update_fields=["attempts"])
+    ticket = outbound.message.ticket
+    try:
+        if not outbound.to:
+            raise providers.SendFailed(_("The customer has no address on this channel."))
+        provider_id = _sender_for(outbound.kind).send(to=outbound.to, text=outbound.message.body_text)
+    except providers.SendFailed as exc:
+        outbound.last_error = str(exc)[:2000]
+        retry = outbound.attempts < settings.CHANNEL_SEND_ATTEMPTS and bool(outbound.to)
+        with transaction.atomic():
+            if retry:
+                outbound.next_attempt_at = timezone.now() + _backoff(outbound.attempts)
+            else:
+                outbound.state = OutboundMessage.State.FAILED
+                outbound.next_attempt_at = None
+            outbound.save(update_fields=["last_error", "state", "next_attempt_at"])
+            event_record(
+                actor=None,
+                verb="message.delivery_retry" if retry else "message.delivery_failed",
+                target=ticket,
+                contact=ticket.requester,
+                data={
+                    "message": outbound.message_id,
+                    "channel": outbound.kind,
+                    "attempts": outbound.attempts,
+                    "error": outbound.last_error[:300],
+                },
+            )
+        return outbound
+    with transaction.atomic():
+        outbound.state = OutboundMessage.State.SENT
+        outbound.sent_at = timezone.now()
+        outbound.provider_message_id = provider_id[:200]
+        outbound.last_error = ""
+        outbound.next_attempt_at = None
+        outbound.save(update_fields=["state", "sent_at", "provider_message_id", "last_error", "next_attempt_at"])
+        event_record(
+            actor=None,
+            verb="message.delivered",
+            target=ticket,
+            contact=ticket.requester,
+            data={"message": outbound.message_id, "channel": outbound.kind, "to": outbound.to},
+        )
+    return outbound
+
+
+def outbound_retry_due(*, now: dt.datetime | None = None) -> int:
+    """Attempt again every delivery whose backoff has passed (the scheduler runs this every minute)."""
+    now = now or timezone.now()
+    due = list(
+        OutboundMessage.objects.filter(state=OutboundMessage.State.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:200]
+    )
+    for outbound_id in due:
+        outbound_attempt(outbound_id=outbound_id)
+    return len(due)
+
+
+# ---------------------------------------------------------------------------------------------- web forms
+
+
+def webform_rate_limited(*, ip: str) -> bool:
+    """Count this attempt; True when the address went over WEBFORM_RATE_LIMIT in the window."""
+    since = timezone.now() - dt.timedelta(seconds=settings.WEBFORM_RATE_WINDOW_SECONDS)
+    WebFormHit.objects.filter(created_at__lt=since - dt.timedelta(days=1)).delete()
+    recent = WebFormHit.objects.filter(ip=ip, created_at__gte=since).count()
+    WebFormHit.objects.create(ip=ip)
+    return recent >= settings.WEBFORM_RATE_LIMIT
+
+
+def _webform_contact(*, name: str, email: str, phone: str) -> Contact:
+    found = contact_selectors.contact_lookup_unscoped(phone=phone or None, email=email or None)
+    if found:
+        return found[0]
+    return contact_services.contact_create(
+        by=None,
+        name=name or email or phone,
+        emails=[email] if email else [],
+        phones=[phone] if phone else [],
+        source="web",
+        allow_duplicates=True,
+    )
+
+
+def webform_submit(
+    *,
+    web_form: WebForm,
+    name: str,
+    email: str,
+    phone: str,
+    subject: str,
+    description: str,
+    form_values: dict[str, Any] | None = None,
+    form_files: Mapping[str, UploadedFile] | None = None,
+) -> Ticket:
+    """A public submission: the contact found by email or phone (else created) and a ticket of the form's type with
+    channel web, all in one transaction."""
+    errors: list[FieldError] = []
+    name, email, phone = name.strip(), email.strip(), phone.strip()
+    if not name:
+        errors.append(FieldError("name", _("Write your name.")))
+    if not email and not phone:
+        errors.append(FieldError("email", _("Give an email address or a phone number so we can answer.")))
+    if email:
+        try:
+            normalize_email(email)
+        except ValueError:
+            errors.append(FieldError("email", _("This is not an email address.")))
+    if phone:
+        try:
+            normalize_phone(phone)
+        except ValueError:
+            errors.append(FieldError("phone", _("This is not a phone number.")))
+    if not subject.strip():
+        errors.append(FieldError("subject", _("Write a subject.")))
+    if not web_form.is_active or not web_form.ticket_type.is_active:
+        errors.append(FieldError(None, _("This form is closed.")))
+    if errors:
+        raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
+    with transaction.atomic():
+        contact = _webform_contact(name=name, email=email, phone=phone)
+        return helpdesk_services.ticket_create(
+            by=None,
+            subject=subject,
+            requester=contact,
+            description=description,
+            channel=Channel.WEB,
+            type=web_form.ticket_type,
+            form_values=form_values,
+            form_files=form_files,
+        )

@@ -1,0 +1,21 @@
+"""Background work of the channels: processing stored inbound messages, retrying reply deliveries."""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+
+@task()
+def inbound_process_task(inbound_id: int) -> bool:
+    from payvand.messaging.models import InboundMessage
+    from payvand.messaging.services import inbound_process
+
+    inbound = inbound_process(inbound_id=inbound_id)
+    return inbound is not None and inbound.state == InboundMessage.State.PROCESSED
+
+
+@task()
+def outbound_retry_due_task() -> int:
+    from payvand.messaging.services import outbound_retry_due
+
+    return outbound_retry_due()
