@@ -79,3 +79,22 @@ def test_it_shows_an_email_message_with_its_channel_and_folded_quote(
     assert "pv-channel" in html
     assert "<details><summary>" in html
     assert "old text" in html
+
+
+def test_the_ticket_page_shows_its_emails_and_a_failed_send(
+    client_for: Any, supervisor: Any, mailbox: Mailbox, deliver: Any, make_eml: Any
+) -> None:
+    from payvand.mail.models import OutboundEmail
+
+    mailbox.smtp_host = "127.0.0.1"
+    mailbox.smtp_port = 9  # discard port: nothing listens, the send fails
+    mailbox.smtp_security = Mailbox.Security.NONE
+    mailbox.save()
+    deliver(mailbox, make_eml())
+    ticket = Ticket.objects.get()
+    ack = OutboundEmail.objects.get()
+    assert ack.status == OutboundEmail.Status.QUEUED
+    html = client_for(supervisor).get(f"/tickets/{ticket.pk}/").content.decode()
+    assert 'id="ticket-emails"' in html
+    assert 'data-status="queued"' in html
+    assert ack.last_error[:20] in html
