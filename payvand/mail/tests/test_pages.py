@@ -98,3 +98,19 @@ def test_the_ticket_page_shows_its_emails_and_a_failed_send(
     assert 'id="ticket-emails"' in html
     assert 'data-status="queued"' in html
     assert ack.last_error[:20] in html
+
+
+def test_admins_configure_mailboxes_in_the_django_admin(
+    client_for: Any, admin_user: Any, mailbox: Mailbox, deliver: Any, make_eml: Any
+) -> None:
+    row, _ = deliver(mailbox, make_eml())
+    c = client_for(admin_user)
+    for url in (
+        "/admin/mail/mailbox/",
+        "/admin/mail/mailbox/add/",
+        f"/admin/mail/mailbox/{mailbox.pk}/change/",
+        "/admin/mail/inboundemail/",
+        f"/admin/mail/inboundemail/{row.pk}/change/",
+        "/admin/mail/outboundemail/",
+    ):
+        assert c.get(url).status_code == 200, url
