@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from payvand.mail.models import AckTemplate, InboundEmail, Mailbox, OutboundEmail
 
@@ -22,7 +23,7 @@ class MailboxAdmin(admin.ModelAdmin[Mailbox]):
     fieldsets = [
         (None, {"fields": ["name", "address", "aliases", "from_name", "is_active", "team", "language"]}),
         (
-            "Requests",
+            _("Requests"),
             {"fields": ["auto_acknowledge", "reply_to_closed", "rate_limit_per_hour"]},
         ),
         (

@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from payvand.accounts.models import User
 from payvand.contacts.models import Contact, Identity
 from payvand.contacts.normalize import normalize_email
-from payvand.contacts.selectors import contact_lookup_unscoped
 from payvand.contacts.services import contact_create
 from payvand.core.errors import Conflict, NotFound, ValidationFailed
 from payvand.core.services import event_record
@@ -258,10 +257,16 @@ def _sender_contact(address: str, name: str, cache: Cache) -> Contact:
     if address in cache.contacts:
         return cache.contacts[address]
     try:
-        found = contact_lookup_unscoped(email=address)
-    except ValidationFailed as exc:
+        value = normalize_email(address)
+    except ValueError as exc:
         raise Unprocessable(_("The sender's address is not valid.")) from exc
-    contact = found[0] if found else None
+    # The contacts lookup's match (the normalised address among the email identities), in one query: the list
+    # relations contact_lookup_unscoped prefetches are not needed here.
+    contact = (
+        Contact.objects.filter(identities__kind=Identity.Kind.EMAIL, identities__value=value)
+        .order_by("name", "pk")
+        .first()
+    )
     if contact is None:
         contact = contact_create(
             by=None, name=(name or address)[:200], emails=[address], source="email", allow_duplicates=True
@@ -475,7 +480,12 @@ def inbound_process(*, inbound_id: int) -> InboundEmail | None:
     counted and the message stays "received" for the retry job (or goes to the list after MAX_ATTEMPTS)."""
     try:
         with transaction.atomic():
-            inbound = InboundEmail.objects.select_for_update().select_related("mailbox").filter(pk=inbound_id).first()
+            inbound = (
+                InboundEmail.objects.select_for_update(of=("self",))
+                .select_related("mailbox__team")
+                .filter(pk=inbound_id)
+                .first()
+            )
             if inbound is None or inbound.status == InboundEmail.Status.PROCESSED:
                 return inbound
             try:
@@ -527,8 +537,8 @@ def inbound_process_batch(*, inbound_ids: Sequence[int]) -> int:
     try:
         with transaction.atomic():
             rows = list(
-                InboundEmail.objects.select_for_update()
-                .select_related("mailbox")
+                InboundEmail.objects.select_for_update(of=("self",))
+                .select_related("mailbox__team")
                 .filter(pk__in=list(inbound_ids), status=InboundEmail.Status.RECEIVED)
                 .order_by("pk")
             )

@@ -79,3 +79,38 @@ def test_it_shows_an_email_message_with_its_channel_and_folded_quote(
     assert "pv-channel" in html
     assert "<details><summary>" in html
     assert "old text" in html
+
+
+def test_the_ticket_page_shows_its_emails_and_a_failed_send(
+    client_for: Any, supervisor: Any, mailbox: Mailbox, deliver: Any, make_eml: Any
+) -> None:
+    from payvand.mail.models import OutboundEmail
+
+    mailbox.smtp_host = "127.0.0.1"
+    mailbox.smtp_port = 9  # discard port: nothing listens, the send fails
+    mailbox.smtp_security = Mailbox.Security.NONE
+    mailbox.save()
+    deliver(mailbox, make_eml())
+    ticket = Ticket.objects.get()
+    ack = OutboundEmail.objects.get()
+    assert ack.status == OutboundEmail.Status.QUEUED
+    html = client_for(supervisor).get(f"/tickets/{ticket.pk}/").content.decode()
+    assert 'id="ticket-emails"' in html
+    assert 'data-status="queued"' in html
+    assert ack.last_error[:20] in html
+
+
+def test_admins_configure_mailboxes_in_the_django_admin(
+    client_for: Any, admin_user: Any, mailbox: Mailbox, deliver: Any, make_eml: Any
+) -> None:
+    row, _ = deliver(mailbox, make_eml())
+    c = client_for(admin_user)
+    for url in (
+        "/admin/mail/mailbox/",
+        "/admin/mail/mailbox/add/",
+        f"/admin/mail/mailbox/{mailbox.pk}/change/",
+        "/admin/mail/inboundemail/",
+        f"/admin/mail/inboundemail/{row.pk}/change/",
+        "/admin/mail/outboundemail/",
+    ):
+        assert c.get(url).status_code == 200, url
