@@ -3,6 +3,7 @@ token is refused with a 4xx and nothing is stored, a malformed body gets a 400."
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -312,6 +313,17 @@ def test_it_keeps_a_telegram_file_that_cannot_be_fetched_as_failed(
     assert inbound.state == InboundMessage.State.FAILED
     assert "500" in inbound.error
     assert Message.objects.count() == 0
+    # The file server comes back: the scheduler's retry (after the backoff) takes it.
+    assert inbound.next_attempt_at is not None
+    from payvand.messaging.services import inbound_retry_due
+
+    assert inbound_retry_due() == 0  # not due yet
+    channels_on.on("/tg/bot123:ABC/getFile", body={"ok": True, "result": {"file_path": "p/f.jpg"}})
+    channels_on.on("/tg/file/bot123:ABC/p/f.jpg", body=b"\xff\xd8\xffJPEG", content_type="image/jpeg")
+    assert inbound_retry_due(now=inbound.next_attempt_at + dt.timedelta(seconds=1)) == 1
+    inbound.refresh_from_db()
+    assert (inbound.state, inbound.attempts, inbound.next_attempt_at) == ("processed", 2, None)
+    assert [a.name for a in Message.objects.get().attachments.all()] == ["photo.jpg"]
 
 
 # ---------------------------------------------------------------------------------------------- WhatsApp
