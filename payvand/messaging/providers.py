@@ -49,12 +49,20 @@ class InboundItem:
     files: list[FileRef] = field(default_factory=list)
 
     def as_data(self) -> dict[str, Any]:
+        """What is kept of the message for processing (no NUL characters: no database column holds them)."""
         return {
-            "sender": self.sender,
-            "text": self.text,
-            "name": self.name,
-            "files": [{"ref": f.ref, "name": f.name, "content_type": f.content_type} for f in self.files],
+            "sender": _no_nul(self.sender),
+            "text": _no_nul(self.text),
+            "name": _no_nul(self.name),
+            "files": [
+                {"ref": _no_nul(f.ref), "name": _no_nul(f.name), "content_type": _no_nul(f.content_type)}
+                for f in self.files
+            ],
         }
+
+
+def _no_nul(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
 
 
 def _hmac_equal(expected: str, given: str) -> bool:

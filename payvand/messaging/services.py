@@ -102,11 +102,11 @@ def inbound_store(
         for item in items:
             inbound, is_new = InboundMessage.objects.get_or_create(
                 provider=provider,
-                provider_message_id=item.provider_message_id[:200],
+                provider_message_id=item.provider_message_id.replace("\x00", "\ufffd")[:200],
                 defaults={
                     "kind": kind,
-                    "sender": item.sender[:64],
-                    "raw": raw,
+                    "sender": item.sender.replace("\x00", "")[:64],
+                    "raw": raw.replace("\x00", "\ufffd"),
                     "content_type": content_type[:100],
                     "data": item.as_data(),
                 },

@@ -214,6 +214,45 @@ def test_it_takes_a_twilio_retry_once(channels_on: FakeApi, django_capture_on_co
     assert len(_inbound_messages()) == 1
 
 
+def test_it_takes_nul_characters_without_a_server_error(
+    channels_on: FakeApi, django_capture_on_commit_callbacks: Any
+) -> None:
+    params = {"MessageSid": "SM\x00nul", "From": "+36301234567", "Body": "a\x00b"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _twilio(Client(), params).status_code == 200
+    [message] = _inbound_messages()
+    assert "\x00" not in message.body_text
+    assert message.body_text.startswith("a")
+
+
+def test_it_leaves_nothing_half_written_when_processing_fails_and_retries_to_one_message(
+    channels_on: FakeApi, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    from payvand.helpdesk import services as helpdesk_services
+    from payvand.messaging.services import inbound_retry_due
+
+    real = helpdesk_services.message_add
+
+    def broken(**kwargs: Any) -> Any:
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(helpdesk_services, "message_add", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _generic(Client(), {"id": "db-1", "from": "09121234567", "text": "still here"}).status_code == 200
+    inbound = InboundMessage.objects.get()
+    assert inbound.state == InboundMessage.State.FAILED
+    assert "went away" in inbound.error
+    assert Ticket.objects.count() == 0  # the ticket made before the failure was rolled back with it
+    monkeypatch.setattr(helpdesk_services, "message_add", real)
+    assert inbound.next_attempt_at is not None
+    assert inbound_retry_due(now=inbound.next_attempt_at) == 1
+    assert inbound_retry_due(now=inbound.next_attempt_at) == 0  # processed: not retried again
+    assert len(_inbound_messages()) == 1
+    assert Ticket.objects.count() == 1
+
+
 # ---------------------------------------------------------------------------------------------- Kavenegar
 
 
