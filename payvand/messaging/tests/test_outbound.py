@@ -208,3 +208,18 @@ def test_it_fails_at_once_when_the_customer_has_no_address_on_the_channel(
     outbound = OutboundMessage.objects.get(message=reply)
     assert outbound.state == "failed"
     assert Event.objects.filter(verb="message.delivery_failed", target_id=str(ticket.pk)).exists()
+
+
+def test_it_splits_a_long_telegram_reply(
+    channels_on: FakeApi, agent: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    channels_on.on("/tg/bot123:ABC/sendMessage", body={"ok": True, "result": {"message_id": 1}})
+    with django_capture_on_commit_callbacks(execute=True):
+        _telegram_in(Client())
+    long_text = ("کلمه " * 1500).strip()  # 7499 characters
+    with django_capture_on_commit_callbacks(execute=True):
+        helpdesk_services.message_add(ticket=Ticket.objects.get(), by=agent, body=long_text)
+    parts = [s.json()["text"] for s in channels_on.seen if s.path.endswith("/sendMessage")]
+    assert len(parts) == 2
+    assert all(len(p) <= 4096 for p in parts)
+    assert " ".join(parts) == long_text
