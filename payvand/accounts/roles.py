@@ -72,7 +72,11 @@ _TICKET_MANAGE = [
 _SLA_MANAGE = [
     f"sla.{verb}_{model}" for model in ("slapolicy", "businesscalendar") for verb in ("view", "add", "change", "delete")
 ]
-_WEBFORM_MANAGE = [f"messaging.{verb}_webform" for verb in ("view", "add", "change", "delete")]
+_CHANNELS_MANAGE = [
+    *[f"messaging.{verb}_webform" for verb in ("view", "add", "change", "delete")],
+    "messaging.view_inboundmessage",
+    "messaging.change_inboundmessage",
+]
 _CALL_WORK = ["telephony.view_call", "telephony.change_call", "telephony.originate_call"]
 _CALL_LEAD = [*_CALL_WORK, "telephony.view_all_calls", "telephony.view_call_reports"]
 _MAIL_MANAGE = ["mail.view_mailbox", "mail.view_inboundemail", "mail.reprocess_inboundemail"]
@@ -87,7 +91,7 @@ PERMISSIONS: dict[str, list[str]] = {
         *_SLA_MANAGE,
         *_CALL_LEAD,
         *_MAIL_MANAGE,
-        *_WEBFORM_MANAGE,
+        *_CHANNELS_MANAGE,
     ],
     DISPATCHER: [*_CONTACT_WORK, "contacts.merge_contact", *_TEAMS_VIEW, *_TICKET_LEAD, *_CALL_LEAD],
     AGENT: [*_CONTACT_WORK, *_TICKET_WORK, *_CALL_WORK],

@@ -431,9 +431,15 @@ def _detail_context(
         )
     can_review = user.has_perm(selectors.PERMS["review"])
     open_panel = next(iter(bound), "") if bound else ""
+    from payvand.messaging.selectors import message_deliveries
+
+    deliveries = message_deliveries(
+        message_ids=[m.pk for m in ticket.thread if m.channel in (Channel.SMS, Channel.SOCIAL)]  # type: ignore[attr-defined]
+    )
     for m in ticket.thread:  # type: ignore[attr-defined]
         m.can_review = can_review and m.review == Message.Review.PENDING
         m.split_open = open_panel == f"split-{m.pk}"
+        m.delivery = deliveries.get(m.pk)
     type_form = ticket.type.form if ticket.type is not None and ticket.type.form_id else None
     edit_type_form_html = ""
     form_value_rows: list[tuple[str, str]] = []

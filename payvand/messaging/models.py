@@ -58,6 +58,8 @@ class InboundMessage(models.Model):
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.RECEIVED)
     error = models.TextField(_("error"), blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # A failed message is tried again from this time (backoff), until CHANNEL_SEND_ATTEMPTS; then only by hand.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     ticket_message = models.ForeignKey(
         "helpdesk.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -49,12 +49,20 @@ class InboundItem:
     files: list[FileRef] = field(default_factory=list)
 
     def as_data(self) -> dict[str, Any]:
+        """What is kept of the message for processing (no NUL characters: no database column holds them)."""
         return {
-            "sender": self.sender,
-            "text": self.text,
-            "name": self.name,
-            "files": [{"ref": f.ref, "name": f.name, "content_type": f.content_type} for f in self.files],
+            "sender": _no_nul(self.sender),
+            "text": _no_nul(self.text),
+            "name": _no_nul(self.name),
+            "files": [
+                {"ref": _no_nul(f.ref), "name": _no_nul(f.name), "content_type": _no_nul(f.content_type)}
+                for f in self.files
+            ],
         }
+
+
+def _no_nul(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
 
 
 def _hmac_equal(expected: str, given: str) -> bool:
@@ -90,6 +98,23 @@ def _get(url: str, **kwargs: Any) -> requests.Response:
     if response.status_code >= 300:
         raise SendFailed(f"HTTP {response.status_code}: {response.text[:300]}")
     return response
+
+
+# Telegram and WhatsApp take at most 4096 characters per text message: longer replies go in several.
+MESSENGER_LIMIT = 4096
+
+
+def chunks(text: str, size: int) -> list[str]:
+    """`text` in parts of at most `size` characters, cut at a line break or space where there is one."""
+    parts: list[str] = []
+    rest = text or " "
+    while len(rest) > size:
+        cut = max(rest.rfind("\n", 0, size), rest.rfind(" ", 0, size))
+        cut = cut if cut > size // 2 else size
+        parts.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n ")
+    parts.append(rest)
+    return parts
 
 
 class Sender(Protocol):
@@ -309,10 +334,13 @@ class Telegram:
         return _get(f"{settings.TELEGRAM_API_URL}/file/bot{settings.TELEGRAM_BOT_TOKEN}/{path}").content
 
     def send(self, *, to: str, text: str) -> str:
-        data = _post(self._api("sendMessage"), json={"chat_id": to, "text": text})
-        if not data.get("ok"):
-            raise SendFailed(f"Telegram: {data.get('description', 'not ok')}")
-        return str((data.get("result") or {}).get("message_id", ""))
+        message_id = ""
+        for part in chunks(text, MESSENGER_LIMIT):
+            data = _post(self._api("sendMessage"), json={"chat_id": to, "text": part})
+            if not data.get("ok"):
+                raise SendFailed(f"Telegram: {data.get('description', 'not ok')}")
+            message_id = str((data.get("result") or {}).get("message_id", ""))
+        return message_id
 
 
 # ---------------------------------------------------------------------------------------------- WhatsApp
@@ -393,10 +421,13 @@ class WhatsApp:
 
     def send(self, *, to: str, text: str) -> str:
         url = f"{settings.WHATSAPP_API_URL}/{settings.WHATSAPP_PHONE_NUMBER_ID}/messages"
-        body = {"messaging_product": "whatsapp", "to": to.lstrip("+"), "type": "text", "text": {"body": text}}
-        data = _post(url, json=body, headers=self._headers())
-        messages = data.get("messages") or [{}]
-        return str(messages[0].get("id", ""))
+        message_id = ""
+        for part in chunks(text, MESSENGER_LIMIT):
+            body = {"messaging_product": "whatsapp", "to": to.lstrip("+"), "type": "text", "text": {"body": part}}
+            data = _post(url, json=body, headers=self._headers())
+            messages = data.get("messages") or [{}]
+            message_id = str(messages[0].get("id", ""))
+        return message_id
 
 
 def downloader(provider: str) -> Telegram | WhatsApp | None:

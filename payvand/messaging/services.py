@@ -102,11 +102,11 @@ def inbound_store(
         for item in items:
             inbound, is_new = InboundMessage.objects.get_or_create(
                 provider=provider,
-                provider_message_id=item.provider_message_id[:200],
+                provider_message_id=item.provider_message_id.replace("\x00", "\ufffd")[:200],
                 defaults={
                     "kind": kind,
-                    "sender": item.sender[:64],
-                    "raw": raw,
+                    "sender": item.sender.replace("\x00", "")[:64],
+                    "raw": raw.replace("\x00", "\ufffd"),
                     "content_type": content_type[:100],
                     "data": item.as_data(),
                 },
@@ -175,14 +175,17 @@ def inbound_process(*, inbound_id: int) -> InboundMessage | None:
             locked.state = InboundMessage.State.PROCESSED
             locked.ticket_message = message
             locked.error = ""
+            locked.next_attempt_at = None
             locked.processed_at = timezone.now()
-            locked.save(update_fields=["state", "ticket_message", "error", "processed_at"])
+            locked.save(update_fields=["state", "ticket_message", "error", "next_attempt_at", "processed_at"])
             return locked
     except Exception as exc:  # noqa: BLE001 - every failure is kept on the row for the reprocess list
         log.warning("inbound %s could not be processed: %s", inbound_id, exc)
         reason = str(exc.as_dict() if hasattr(exc, "as_dict") else exc)[:2000]
+        attempts = inbound.attempts + 1
+        retry_at = timezone.now() + _backoff(attempts) if attempts < settings.CHANNEL_SEND_ATTEMPTS else None
         InboundMessage.objects.filter(pk=inbound_id).exclude(state=InboundMessage.State.PROCESSED).update(
-            state=InboundMessage.State.FAILED, error=reason
+            state=InboundMessage.State.FAILED, error=reason, next_attempt_at=retry_at
         )
         return InboundMessage.objects.get(pk=inbound_id)
 
@@ -214,6 +217,19 @@ def _to_ticket_message(inbound: InboundMessage, files: list[UploadedFile]) -> Me
         channel=channel,
         external_id=external_id,
     )
+
+
+def inbound_retry_due(*, now: dt.datetime | None = None) -> int:
+    """Process again every failed message whose backoff has passed (the scheduler runs this every minute)."""
+    now = now or timezone.now()
+    due = list(
+        InboundMessage.objects.filter(state=InboundMessage.State.FAILED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:200]
+    )
+    for inbound_id in due:
+        inbound_process(inbound_id=inbound_id)
+    return len(due)
 
 
 def inbound_reprocess(*, inbound: InboundMessage) -> InboundMessage | None:

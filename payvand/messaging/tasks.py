@@ -16,6 +16,8 @@ def inbound_process_task(inbound_id: int) -> bool:
 
 @task()
 def outbound_retry_due_task() -> int:
-    from payvand.messaging.services import outbound_retry_due
+    """Every minute: replies whose backoff has passed, and stored inbound messages that failed (a provider's file
+    server was down, the database was)."""
+    from payvand.messaging.services import inbound_retry_due, outbound_retry_due
 
-    return outbound_retry_due()
+    return outbound_retry_due() + inbound_retry_due()

@@ -104,3 +104,49 @@ def test_a_customer_sends_the_web_form_in_persian_and_the_agent_sees_it_in_the_c
     assert "فرم وب" in page.inner_text("body")  # the channel, in Persian
     screenshot(page, "webform-ticket-fa")
     problems.assert_clean()
+
+
+def test_a_telegram_ticket_shows_its_messenger_and_the_reply_delivery_in_persian_on_a_phone(
+    live_server: Any, new_page: Any, screenshot: Any, settings: Any
+) -> None:
+    from payvand.helpdesk.services import message_add
+    from payvand.messaging.models import InboundMessage
+    from payvand.messaging.providers import InboundItem
+    from payvand.messaging.services import inbound_process
+
+    settings.TELEGRAM_BOT_TOKEN = "1:X"
+    settings.TELEGRAM_WEBHOOK_SECRET = "s"
+    settings.TELEGRAM_API_URL = "http://127.0.0.1:9"  # nothing listens: the reply's delivery fails and waits
+    base = live_server.url
+    roles_ensure()
+    agent = user_create(
+        email="agent.tg@example.com",
+        password="pw-Secret-123",
+        full_name="کارشناس تلگرام",
+        role_names=[roles.AGENT],
+        language="fa",
+    )
+    team = Team.objects.create(name="پشتیبانی", capacity=20, capacity_per_member=5)
+    team_add_member(team=team, user=agent, by=None)
+    RoutingRule.objects.create(name="شبکه‌های اجتماعی", channel="social", team=team)
+    item = InboundItem(provider_message_id="501", sender="777001", text="سلام، فاکتور این ماه نرسیده", name="نیما")
+    inbound = InboundMessage.objects.create(
+        provider="telegram", kind="telegram", provider_message_id="501", sender="777001", raw="{}", data=item.as_data()
+    )
+    processed = inbound_process(inbound_id=inbound.pk)
+    assert processed is not None
+    assert processed.ticket_message is not None
+    ticket = processed.ticket_message.ticket
+    message_add(ticket=ticket, by=agent, body="فاکتور دوباره فرستاده شد.")  # delivered after commit: it fails
+
+    problems = PageProblems()
+    page = new_page(width=360, height=740, problems=problems)
+    sign_in(page, agent, base)
+    page.goto(f"{base}/tickets/{ticket.pk}/")
+    assert page.get_attribute("html", "dir") == "rtl"
+    page.wait_for_selector(".pv-channel")
+    assert "تلگرام" in page.inner_text(f"#message-{processed.ticket_message.pk}")
+    page.wait_for_selector("[data-delivery='pending']")
+    assert_no_horizontal_overflow(page)
+    screenshot(page, "channels-telegram-ticket-360-fa")
+    problems.assert_clean()

@@ -114,6 +114,11 @@ def test_it_replies_to_telegram_with_send_message(
     [sent] = [s for s in channels_on.seen if s.path.endswith("/sendMessage")]
     assert sent.json() == {"chat_id": "42", "text": "پاسخ ما: درست شد"}
     assert OutboundMessage.objects.get(message=reply).state == "sent"
+    client = Client()
+    client.force_login(agent)
+    html = client.get(f"/tickets/{reply.ticket_id}/").content.decode()
+    assert '<i class="bi bi-broadcast"></i> Telegram</span>' in html  # the messenger, not just "Social"
+    assert 'data-delivery="sent"' in html
 
 
 def test_it_replies_on_whatsapp(channels_on: FakeApi, agent: User, django_capture_on_commit_callbacks: Any) -> None:
@@ -198,6 +203,7 @@ def test_it_retries_a_failed_delivery_with_backoff_then_shows_the_failure(
     page = agent_client.get(f"/tickets/{ticket.pk}/")
     assert page.status_code == 200
     assert "Reply could not be delivered" in page.content.decode()
+    assert 'data-delivery="failed"' in page.content.decode()  # on the reply itself
 
 
 def test_it_fails_at_once_when_the_customer_has_no_address_on_the_channel(
@@ -208,3 +214,18 @@ def test_it_fails_at_once_when_the_customer_has_no_address_on_the_channel(
     outbound = OutboundMessage.objects.get(message=reply)
     assert outbound.state == "failed"
     assert Event.objects.filter(verb="message.delivery_failed", target_id=str(ticket.pk)).exists()
+
+
+def test_it_splits_a_long_telegram_reply(
+    channels_on: FakeApi, agent: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    channels_on.on("/tg/bot123:ABC/sendMessage", body={"ok": True, "result": {"message_id": 1}})
+    with django_capture_on_commit_callbacks(execute=True):
+        _telegram_in(Client())
+    long_text = ("کلمه " * 1500).strip()  # 7499 characters
+    with django_capture_on_commit_callbacks(execute=True):
+        helpdesk_services.message_add(ticket=Ticket.objects.get(), by=agent, body=long_text)
+    parts = [s.json()["text"] for s in channels_on.seen if s.path.endswith("/sendMessage")]
+    assert len(parts) == 2
+    assert all(len(p) <= 4096 for p in parts)
+    assert " ".join(parts) == long_text

@@ -3,6 +3,7 @@ token is refused with a 4xx and nothing is stored, a malformed body gets a 400."
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -213,6 +214,45 @@ def test_it_takes_a_twilio_retry_once(channels_on: FakeApi, django_capture_on_co
     assert len(_inbound_messages()) == 1
 
 
+def test_it_takes_nul_characters_without_a_server_error(
+    channels_on: FakeApi, django_capture_on_commit_callbacks: Any
+) -> None:
+    params = {"MessageSid": "SM\x00nul", "From": "+36301234567", "Body": "a\x00b"}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _twilio(Client(), params).status_code == 200
+    [message] = _inbound_messages()
+    assert "\x00" not in message.body_text
+    assert message.body_text.startswith("a")
+
+
+def test_it_leaves_nothing_half_written_when_processing_fails_and_retries_to_one_message(
+    channels_on: FakeApi, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    from payvand.helpdesk import services as helpdesk_services
+    from payvand.messaging.services import inbound_retry_due
+
+    real = helpdesk_services.message_add
+
+    def broken(**kwargs: Any) -> Any:
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(helpdesk_services, "message_add", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _generic(Client(), {"id": "db-1", "from": "09121234567", "text": "still here"}).status_code == 200
+    inbound = InboundMessage.objects.get()
+    assert inbound.state == InboundMessage.State.FAILED
+    assert "went away" in inbound.error
+    assert Ticket.objects.count() == 0  # the ticket made before the failure was rolled back with it
+    monkeypatch.setattr(helpdesk_services, "message_add", real)
+    assert inbound.next_attempt_at is not None
+    assert inbound_retry_due(now=inbound.next_attempt_at) == 1
+    assert inbound_retry_due(now=inbound.next_attempt_at) == 0  # processed: not retried again
+    assert len(_inbound_messages()) == 1
+    assert Ticket.objects.count() == 1
+
+
 # ---------------------------------------------------------------------------------------------- Kavenegar
 
 
@@ -312,6 +352,17 @@ def test_it_keeps_a_telegram_file_that_cannot_be_fetched_as_failed(
     assert inbound.state == InboundMessage.State.FAILED
     assert "500" in inbound.error
     assert Message.objects.count() == 0
+    # The file server comes back: the scheduler's retry (after the backoff) takes it.
+    assert inbound.next_attempt_at is not None
+    from payvand.messaging.services import inbound_retry_due
+
+    assert inbound_retry_due() == 0  # not due yet
+    channels_on.on("/tg/bot123:ABC/getFile", body={"ok": True, "result": {"file_path": "p/f.jpg"}})
+    channels_on.on("/tg/file/bot123:ABC/p/f.jpg", body=b"\xff\xd8\xffJPEG", content_type="image/jpeg")
+    assert inbound_retry_due(now=inbound.next_attempt_at + dt.timedelta(seconds=1)) == 1
+    inbound.refresh_from_db()
+    assert (inbound.state, inbound.attempts, inbound.next_attempt_at) == ("processed", 2, None)
+    assert [a.name for a in Message.objects.get().attachments.all()] == ["photo.jpg"]
 
 
 # ---------------------------------------------------------------------------------------------- WhatsApp
