@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from payvand.api import api
 from payvand.helpdesk.worksheet import worksheet_view
+from payvand.portal.views import service_worker
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("payvand.core.urls")),
@@ -19,6 +20,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("notifications/", include("payvand.notifications.urls")),
     path("telephony/", include("payvand.telephony.urls")),
     path("tickets/", include("payvand.helpdesk.urls")),
+    path("portal/", include("payvand.portal.urls")),
+    path("sw.js", service_worker, name="service_worker"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"), max_length=254)
+
+
+class PasswordLoginForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"), max_length=254)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, max_length=200)
+
+
+class PasswordSetForm(forms.Form):
+    password = forms.CharField(label=_("New password"), widget=forms.PasswordInput, max_length=200)
+
+
+class RequestForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=300)
+    description = forms.CharField(
+        label=_("Describe your request"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=100_000
+    )
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your message"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=100_000
+    )
+
+
+class RatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("How satisfied are you?"),
+        choices=[(n, str(n)) for n in range(1, 6)],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=4000
+    )
