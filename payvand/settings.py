@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "payvand.sla",
     "payvand.telephony",
     "payvand.portal",
+    "payvand.kb",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("telephony/", include("payvand.telephony.urls")),
     path("tickets/", include("payvand.helpdesk.urls")),
     path("portal/", include("payvand.portal.urls")),
+    path("kb/", include("payvand.kb.urls")),
     path("sw.js", service_worker, name="service_worker"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

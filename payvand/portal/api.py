@@ -20,6 +20,7 @@ from payvand.portal import selectors, services
 from payvand.portal.auth import portal_contact
 from payvand.portal.models import Satisfaction
 from payvand.portal.schemas import (
+    ArticleOut,
     DetailOut,
     EmailIn,
     MagicTokenIn,
@@ -213,3 +214,37 @@ def attachment_get(request: HttpRequest, attachment_id: PathId) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _article_out(a: Any) -> dict[str, Any]:
+    from django.urls import reverse
+
+    return {
+        "id": a.pk,
+        "title": a.title,
+        "summary": a.summary,
+        "body": a.body,
+        "language": a.language,
+        "category": a.category.name,
+        "url": reverse("kb:detail", args=[a.category.slug, a.slug]),
+    }
+
+
+@router.get("/kb/articles", auth=None, response={200: list[ArticleOut], **ERRORS})
+def kb_search(request: HttpRequest, q: str = "", language: str = "") -> list[dict[str, Any]]:
+    """Published public articles matching the query (what the portal suggests while a customer types)."""
+    from payvand.kb.selectors import article_search
+
+    if len(q) > 200:
+        raise ValidationFailed.on("q", _("Use at most %(n)s characters.") % {"n": 200})
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationFailed.on("language", _("Choose one of the languages."))
+    return [_article_out(a) for a in article_search(query=q, language=language, limit=20)]
+
+
+@router.get("/kb/articles/{article_id}", auth=None, response={200: ArticleOut, **ERRORS})
+def kb_article(request: HttpRequest, article_id: PathId) -> dict[str, Any]:
+    """A published public article. Drafts and internal articles are "not found" here, whoever asks."""
+    from payvand.kb.selectors import article_get_for_user
+
+    return _article_out(article_get_for_user(user=None, article_id=article_id))

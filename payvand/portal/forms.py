@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,7 +19,20 @@ class PasswordSetForm(forms.Form):
 
 
 class RequestForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=300)
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=300,
+        widget=forms.TextInput(
+            attrs={
+                # Help articles matching the subject while the customer types (deflection).
+                "hx-get": reverse_lazy("kb:suggest"),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#kb-suggestions",
+                "autocomplete": "off",
+                "dir": "auto",
+            }
+        ),
+    )
     description = forms.CharField(
         label=_("Describe your request"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=100_000
     )

@@ -82,3 +82,13 @@ class RatingOut(Schema):
     rating: int
     comment: str
     answered_at: dt.datetime
+
+
+class ArticleOut(Schema):
+    id: int
+    title: str
+    summary: str
+    body: str
+    language: str
+    category: str
+    url: str

@@ -146,7 +146,9 @@ def request_new(request: HttpRequest) -> HttpResponse:
             except PayvandError as exc:
                 form.add_error(None, str(exc.detail))
             else:
-                request.session.pop("portal_suggested", None)
+                from payvand.kb.services import suggestions_submitted
+
+                suggestions_submitted(session_key=request.session.session_key or "")
                 messages.success(request, _("Your request %(ref)s is registered.") % {"ref": ticket.reference})
                 return redirect("portal:detail", ticket_id=ticket.pk)
         status = 422

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import template
 
@@ -28,3 +29,10 @@ def portal_signed_in(context: template.Context) -> bool:
 
     request = context.get("request")
     return request is not None and isinstance(request.session.get(SESSION_KEY), int)
+
+
+@register.simple_tag
+def ticket_satisfaction(ticket: Any) -> Any:
+    from payvand.portal.models import Satisfaction
+
+    return Satisfaction.objects.filter(ticket=ticket).first() if ticket is not None else None
