@@ -4,10 +4,11 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from payvand.core.forms import BootstrapForm
 from payvand.kb.models import Article, Category
 
 
-class ArticleForm(forms.Form):
+class ArticleForm(BootstrapForm):
     category = forms.ModelChoiceField(label=_("Category"), queryset=Category.objects.all())
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -32,6 +33,6 @@ class ArticleForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class CategoryForm(forms.Form):
+class CategoryForm(BootstrapForm):
     name = forms.CharField(label=_("Name"), max_length=120)
     slug = forms.SlugField(label=_("Address name"), max_length=80, allow_unicode=True)

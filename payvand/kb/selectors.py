@@ -111,3 +111,21 @@ def deflections(*, article: Article | None = None) -> int:
     if article is not None:
         qs = qs.filter(article=article)
     return qs.count()
+
+
+def article_suggest(*, query: str, language: str = "", limit: int = 5) -> list[Article]:
+    """Public articles for what a customer is typing: every word matching first, then articles matching any of the
+    longer words (a subject like "my modem has no internet" should still find the modem article)."""
+    found = article_search(query=query, language=language, limit=limit)
+    if len(found) >= limit:
+        return found
+    seen = {a.pk for a in found}
+    words = sorted({w for w in tokens(normalize_text(query or "")[:200]) if len(w) >= 3}, key=len, reverse=True)
+    for word in words:
+        for article in article_search(query=word, language=language, limit=limit):
+            if article.pk not in seen:
+                seen.add(article.pk)
+                found.append(article)
+        if len(found) >= limit:
+            break
+    return found[:limit]

@@ -43,9 +43,9 @@ def index(request: HttpRequest) -> HttpResponse:
 def suggest(request: HttpRequest) -> HttpResponse:
     """htmx: public articles matching what the customer types as the subject of a new request."""
     q = (request.GET.get("subject") or request.GET.get("q") or "")[:200]
-    results = selectors.article_search(query=q, language=_lang(), limit=5) if len(q.strip()) >= 3 else []
+    results = selectors.article_suggest(query=q, language=_lang()) if len(q.strip()) >= 3 else []
     if len(q.strip()) >= 3 and not results:
-        results = selectors.article_search(query=q, limit=5)
+        results = selectors.article_suggest(query=q)
     return render(request, "kb/_suggestions.html", {"results": results})
 
 

@@ -4,21 +4,23 @@ from django import forms
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from payvand.core.forms import BootstrapForm
 
-class EmailForm(forms.Form):
+
+class EmailForm(BootstrapForm):
     email = forms.EmailField(label=_("Email address"), max_length=254)
 
 
-class PasswordLoginForm(forms.Form):
+class PasswordLoginForm(BootstrapForm):
     email = forms.EmailField(label=_("Email address"), max_length=254)
     password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, max_length=200)
 
 
-class PasswordSetForm(forms.Form):
+class PasswordSetForm(BootstrapForm):
     password = forms.CharField(label=_("New password"), widget=forms.PasswordInput, max_length=200)
 
 
-class RequestForm(forms.Form):
+class RequestForm(BootstrapForm):
     subject = forms.CharField(
         label=_("Subject"),
         max_length=300,
@@ -38,13 +40,13 @@ class RequestForm(forms.Form):
     )
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(BootstrapForm):
     body = forms.CharField(
         label=_("Your message"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=100_000
     )
 
 
-class RatingForm(forms.Form):
+class RatingForm(BootstrapForm):
     rating = forms.TypedChoiceField(
         label=_("How satisfied are you?"),
         choices=[(n, str(n)) for n in range(1, 6)],
