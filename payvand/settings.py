@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "payvand.telephony",
     "payvand.mail",
     "payvand.messaging",
+    "payvand.portal",
+    "payvand.kb",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from payvand.api import api
 from payvand.helpdesk.worksheet import worksheet_view
+from payvand.portal.views import service_worker
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("payvand.core.urls")),
@@ -21,6 +22,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("mail/", include("payvand.mail.urls")),
     path("", include("payvand.messaging.urls")),
     path("tickets/", include("payvand.helpdesk.urls")),
+    path("portal/", include("payvand.portal.urls")),
+    path("kb/", include("payvand.kb.urls")),
+    path("sw.js", service_worker, name="service_worker"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

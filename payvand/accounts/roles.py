@@ -77,6 +77,8 @@ _CHANNELS_MANAGE = [
     "messaging.view_inboundmessage",
     "messaging.change_inboundmessage",
 ]
+_KB_WORK = ["kb.view_article", "kb.add_article", "kb.change_article"]
+_KB_MANAGE = [*_KB_WORK, "kb.add_category", "kb.change_category", "kb.view_category"]
 _CALL_WORK = ["telephony.view_call", "telephony.change_call", "telephony.originate_call"]
 _CALL_LEAD = [*_CALL_WORK, "telephony.view_all_calls", "telephony.view_call_reports"]
 _MAIL_MANAGE = ["mail.view_mailbox", "mail.view_inboundemail", "mail.reprocess_inboundemail"]
@@ -92,10 +94,18 @@ PERMISSIONS: dict[str, list[str]] = {
         *_CALL_LEAD,
         *_MAIL_MANAGE,
         *_CHANNELS_MANAGE,
+        *_KB_MANAGE,
     ],
-    DISPATCHER: [*_CONTACT_WORK, "contacts.merge_contact", *_TEAMS_VIEW, *_TICKET_LEAD, *_CALL_LEAD],
-    AGENT: [*_CONTACT_WORK, *_TICKET_WORK, *_CALL_WORK],
-    SERVICE_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_MANAGE, *_SLA_MANAGE, *_CALL_LEAD],
+    DISPATCHER: [
+        *_CONTACT_WORK,
+        "contacts.merge_contact",
+        *_TEAMS_VIEW,
+        *_TICKET_LEAD,
+        *_CALL_LEAD,
+        *_KB_WORK,
+    ],
+    AGENT: [*_CONTACT_WORK, *_TICKET_WORK, *_CALL_WORK, *_KB_WORK],
+    SERVICE_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_MANAGE, *_SLA_MANAGE, *_CALL_LEAD, *_KB_MANAGE],
     SALES_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_WORK, "helpdesk.view_reports"],
     SALES_REP: [*_CONTACT_WORK, "contacts.export_contact", *_TICKET_WORK],
     MARKETER: [*_CONTACT_WORK, "contacts.import_contact", "contacts.export_contact", "helpdesk.view_ticket"],

@@ -30,6 +30,16 @@ def _language_for(ticket: Ticket) -> str:
     return lang if lang in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
+def _portal_links(ticket: Ticket, verb: str = "") -> dict[str, str]:
+    """The signed links of the customer portal: follow the request without an account; the survey once resolved."""
+    from payvand.portal.links import survey_url, track_url
+
+    links = {"track_url": track_url(ticket)}
+    if verb == "ticket.resolved":
+        links["survey_url"] = survey_url(ticket)
+    return links
+
+
 @task()
 def reply_deliver(message_id: int) -> bool:
     """Send a public reply back the way the customer wrote: SMS or social (messaging), the ticket's mailbox (mail), or
@@ -50,7 +60,7 @@ def reply_deliver(message_id: int) -> bool:
         log.info("reply %s on ticket %s: the requester has no email address", message.pk, ticket.pk)
         return False
     with translation.override(_language_for(ticket)):
-        context = {"ticket": ticket, "message": message, "site": settings.PAYVAND_NAME}
+        context = {"ticket": ticket, "message": message, "site": settings.PAYVAND_NAME, **_portal_links(ticket)}
         subject = f"[{ticket.reference}] {ticket.subject}"
         text = render_to_string("helpdesk/email/reply.txt", context)
         html = render_to_string("helpdesk/email/reply.html", context)
@@ -73,7 +83,7 @@ def requester_status_notify(ticket_id: int, verb: str) -> bool:
     if to is None:
         return False
     with translation.override(_language_for(ticket)):
-        context = {"ticket": ticket, "verb": verb, "site": settings.PAYVAND_NAME}
+        context = {"ticket": ticket, "verb": verb, "site": settings.PAYVAND_NAME, **_portal_links(ticket, verb)}
         subject = render_to_string("helpdesk/email/status_subject.txt", context).strip()
         text = render_to_string("helpdesk/email/status.txt", context)
     EmailMultiAlternatives(subject, text, None, [to]).send()

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from payvand.contacts.models import Tag
 from payvand.helpdesk.models import WorkLog
 from payvand.helpdesk.tests.factories import TicketFactory
+from payvand.portal.models import Satisfaction
 from payvand.reports.registry import REPORTS
 from payvand.telephony.models import Call, Outcome, State
 
@@ -65,6 +66,7 @@ def test_every_report_page_renders_with_a_chart_and_table(name, client_for, supe
         ended_at=now,
         duration=240,
     )
+    Satisfaction.objects.create(ticket=ticket, agent=agent_a, team=team_a, rating=5)  # the satisfaction reports
     client = client_for(supervisor)
     response = client.get(f"/reports/{name}/")
     body = response.content.decode()
