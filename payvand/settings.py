@@ -273,6 +273,8 @@ TELEPHONY_AMI_USER = env_str("TELEPHONY_AMI_USER", "")
 TELEPHONY_AMI_SECRET = env_str("TELEPHONY_AMI_SECRET", "")
 TELEPHONY_ORIGINATE_CONTEXT = env_str("TELEPHONY_ORIGINATE_CONTEXT", "from-internal")
 TELEPHONY_ORIGINATE_CHANNEL = env_str("TELEPHONY_ORIGINATE_CHANNEL", "PJSIP/{extension}")
+# How long the event path keeps the extension → agents map in memory (an extension change shows within it).
+TELEPHONY_AGENT_CACHE_SECONDS = env_int("TELEPHONY_AGENT_CACHE_SECONDS", 60)
 
 LOGGING = {
     "version": 1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -70,13 +71,27 @@ def _validate(kind: str, outcome: str, at: dt.datetime, now: dt.datetime) -> Non
         raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
 
 
-def _agents_for(extension: str) -> list[User]:
+# The agents at each extension, kept in this process for AGENT_CACHE_SECONDS: the event path reads it on every
+# event, and extensions change rarely (an admin edits them). `agent_cache_clear()` forgets it at once.
+_AGENTS: dict[str, tuple[float, list[int]]] = {}
+
+
+def agent_cache_clear() -> None:
+    _AGENTS.clear()
+
+
+def _agent_ids(extension: str) -> list[int]:
     if not extension:
         return []
-    return list(User.objects.filter(extension=extension, is_active=True).order_by("pk"))
+    now = time.monotonic()
+    hit = _AGENTS.get(extension)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    ids = list(User.objects.filter(extension=extension, is_active=True).order_by("pk").values_list("pk", flat=True))
+    _AGENTS[extension] = (now + settings.TELEPHONY_AGENT_CACHE_SECONDS, ids)
+    return ids
 
 
-@transaction.atomic
 def call_event_record(
     *,
     kind: str,
@@ -91,8 +106,13 @@ def call_event_record(
 ) -> EventResult:
     """Take one call event from the PBX. The same (call id, event, extension) is taken once: a repeat (a webhook
     retry, two connectors) returns the first one with `created=False` and changes nothing, also when the copies
-    arrive at the same moment (the unique constraint decides). Ringing and transfers pop the call on the screen of
-    the agents with that extension, after commit. Raises ValidationFailed."""
+    arrive at the same moment (the unique constraints decide: the loser's transaction is rolled back and it runs
+    once more, finding the winner's rows). Ringing and transfers pop the call on the screen of the agents with that
+    extension, after commit. Raises ValidationFailed.
+
+    The path is kept short because it sits between the phone ringing and the pop: a first event inserts the call
+    whole (no update after), the agents at the extension come from a cache, the contact lookup is one statement,
+    the pop is built from the lookup's rows, and no savepoint is taken when this is the outermost transaction."""
     now = timezone.now()
     at = at or now
     if timezone.is_naive(at):
@@ -100,52 +120,64 @@ def call_event_record(
     _validate(kind, outcome, at, now)
     if direction not in Direction.values:
         raise ValidationFailed.on("direction", _("Unknown direction."))
-    call, new = Call.objects.get_or_create(
-        call_id=call_id,
-        defaults={
-            "direction": direction,
-            "caller": caller,
-            "caller_e164": caller_e164(caller),
-            "dialled": dialled,
-            "extension": extension,
-            "started_at": at,
-        },
-    )
-    data = {"caller": caller, "dialled": dialled, "outcome": outcome}
-    if new:
-        # This transaction inserted the call row, so it holds its lock and no event of it exists yet: a concurrent
-        # first event waits on that insert, then finds the call and takes the path below.
-        event = CallEvent.objects.create(call=call, kind=kind, extension=extension, occurred_at=at, data=data)
+    args = (kind, call_id, caller, dialled, extension, at, outcome, direction, by)
+    try:
+        with transaction.atomic():
+            return _event_apply(*args)
+    except IntegrityError:
+        # A concurrent copy of this event (or the first event of this call) committed first.
+        with transaction.atomic():
+            return _event_apply(*args)
+
+
+def _event_apply(
+    kind: str,
+    call_id: str,
+    caller: str,
+    dialled: str,
+    extension: str,
+    at: dt.datetime,
+    outcome: str,
+    direction: str,
+    by: User | None,
+) -> EventResult:
+    # Events of one call apply one after the other: the row lock orders them (PostgreSQL; SQLite has one writer).
+    # A slice, not .first(): no ORDER BY to compile or run for a unique key.
+    call = next(iter(Call.objects.select_for_update().filter(call_id=call_id)[:1]), None)
+    new = call is None
+    if call is None:
+        call = Call(
+            call_id=call_id,
+            direction=direction,
+            caller=caller,
+            caller_e164=caller_e164(caller),
+            dialled=dialled,
+            extension=extension,
+            started_at=at,
+        )
     else:
-        call = Call.objects.select_for_update().get(pk=call.pk)  # events of one call apply one after the other
         existing = CallEvent.objects.filter(call=call, kind=kind, extension=extension).first()
         if existing is not None:
             return EventResult(call, existing, False)
-        try:
-            with transaction.atomic():
-                event = CallEvent.objects.create(call=call, kind=kind, extension=extension, occurred_at=at, data=data)
-        except IntegrityError:
-            return EventResult(call, CallEvent.objects.get(call=call, kind=kind, extension=extension), False)
-
-    if not call.caller and caller:
-        call.caller, call.caller_e164 = caller, caller_e164(caller)
-    if not call.dialled and dialled:
-        call.dialled = dialled
-    agents = _agents_for(extension)
+        if not call.caller and caller:
+            call.caller, call.caller_e164 = caller, caller_e164(caller)
+        if not call.dialled and dialled:
+            call.dialled = dialled
+    agent_ids = _agent_ids(extension)
     pop = False
     if kind == EventKind.RINGING:
         if call.state == State.RINGING:
             call.extension = extension or call.extension
-            pop = bool(agents)
+            pop = bool(agent_ids)
     elif kind == EventKind.TRANSFERRED:
         if call.state != State.ENDED:
             call.extension = extension or call.extension
-            call.agent = agents[0] if agents else call.agent
-            pop = bool(agents)
+            call.agent_id = agent_ids[0] if agent_ids else call.agent_id
+            pop = bool(agent_ids)
     elif kind == EventKind.ANSWERED:
         call.answered_at = call.answered_at or at
         call.extension = extension or call.extension
-        call.agent = agents[0] if agents else call.agent
+        call.agent_id = agent_ids[0] if agent_ids else call.agent_id
         call.outcome = Outcome.ANSWERED
         call.callback = Callback.NONE if call.callback == Callback.PENDING else call.callback
         if call.state != State.ENDED:
@@ -169,23 +201,32 @@ def call_event_record(
         matches = _matches(call)
         if call.contact_id is None and len(matches) == 1:
             call.contact_id = matches[0].id
-    call.version += 1
-    call.save()
+    if new:
+        call.save(force_insert=True)
+    else:
+        call.version += 1
+        call.save()
+    event = CallEvent.objects.create(
+        call=call,
+        kind=kind,
+        extension=extension,
+        occurred_at=at,
+        data={"caller": caller, "dialled": dialled, "outcome": outcome},
+    )
     event_record(
         actor=by,
         verb=f"call.{kind}",
         target=call,
-        contact=call.contact,
+        contact_id=call.contact_id,
         data={"call": call.call_id, "caller": call.caller, "extension": extension, "outcome": call.outcome},
     )
     if pop:
         payload = pop_payload(call=call, matches=matches, event=kind)
-        user_ids = [a.pk for a in agents]
-        transaction.on_commit(lambda: live.push_users(user_ids, payload))
+        transaction.on_commit(lambda: live.push_users(agent_ids, payload))
     elif kind in (EventKind.ANSWERED, EventKind.HANGUP, EventKind.MISSED) and call.agent_id:
         payload = {"type": "call", "event": kind, "call": call.pk, "state": call.state}
-        agent_ids = [call.agent_id]
-        transaction.on_commit(lambda: live.push_users(agent_ids, payload))
+        to = [call.agent_id]
+        transaction.on_commit(lambda: live.push_users(to, payload))
     return EventResult(call, event, True)
 
 
