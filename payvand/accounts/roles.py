@@ -72,7 +72,8 @@ _TICKET_MANAGE = [
 _SLA_MANAGE = [
     f"sla.{verb}_{model}" for model in ("slapolicy", "businesscalendar") for verb in ("view", "add", "change", "delete")
 ]
-_CALL_WORK = ["telephony.view_call", "telephony.change_call", "telephony.originate_call"]
+_APPOINTMENTS = [f"telephony.{verb}_appointment" for verb in ("view", "add", "change", "delete")]
+_CALL_WORK = ["telephony.view_call", "telephony.change_call", "telephony.originate_call", *_APPOINTMENTS]
 _CALL_LEAD = [*_CALL_WORK, "telephony.view_all_calls", "telephony.view_call_reports"]
 
 PERMISSIONS: dict[str, list[str]] = {
@@ -81,7 +82,7 @@ PERMISSIONS: dict[str, list[str]] = {
     DISPATCHER: [*_CONTACT_WORK, "contacts.merge_contact", *_TEAMS_VIEW, *_TICKET_LEAD, *_CALL_LEAD],
     AGENT: [*_CONTACT_WORK, *_TICKET_WORK, *_CALL_WORK],
     SERVICE_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_MANAGE, *_SLA_MANAGE, *_CALL_LEAD],
-    SALES_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_WORK, "helpdesk.view_reports"],
-    SALES_REP: [*_CONTACT_WORK, "contacts.export_contact", *_TICKET_WORK],
+    SALES_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_WORK, "helpdesk.view_reports", *_APPOINTMENTS],
+    SALES_REP: [*_CONTACT_WORK, "contacts.export_contact", *_TICKET_WORK, *_APPOINTMENTS],
     MARKETER: [*_CONTACT_WORK, "contacts.import_contact", "contacts.export_contact", "helpdesk.view_ticket"],
 }

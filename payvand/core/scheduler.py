@@ -31,6 +31,7 @@ def jobs() -> list[Job]:
     from payvand.helpdesk.tasks import postponed_wake_task, queues_drain_task
     from payvand.notifications.tasks import notifications_digest_send
     from payvand.sla.tasks import sla_tick_task
+    from payvand.telephony.tasks import appointment_reminders_task
 
     return [
         Job("core.sessions_purge", sessions_purge, dt.timedelta(hours=6)),
@@ -39,6 +40,7 @@ def jobs() -> list[Job]:
         Job("helpdesk.queues_drain", queues_drain_task, dt.timedelta(minutes=5)),
         Job("notifications.digest", notifications_digest_send, dt.timedelta(days=1)),
         Job("sla.tick", sla_tick_task, dt.timedelta(minutes=1)),
+        Job("telephony.appointment_reminders", appointment_reminders_task, dt.timedelta(minutes=1)),
     ]
 
 

@@ -27,6 +27,8 @@ from payvand.helpdesk import services as ticket_services
 from payvand.helpdesk.models import Channel, Ticket
 from payvand.notifications import live
 from payvand.telephony.models import (
+    Appointment,
+    AppointmentKind,
     Call,
     Callback,
     CallEvent,
@@ -406,3 +408,171 @@ def call_originate(*, by: User, number: str, contact: Contact | None = None, cal
         if callback_of is not None and callback_of.callback == Callback.PENDING:
             call_callback_done(call=callback_of, by=by)
     return call
+
+
+# --- Scheduled calls and meetings with a customer (R-002.14) ----------------------------------------------------
+
+APPOINTMENT_MAX_MINUTES = 24 * 60
+APPOINTMENT_FIELDS = ("kind", "starts_at", "duration", "owner_id", "note", "done", "ticket_id")
+
+
+def _appointment_check(
+    *, by: User, contact: Contact, kind: str, starts_at: dt.datetime | None, duration: int, note: str
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if kind not in AppointmentKind.values:
+        errors.append(FieldError("kind", _("Choose a call or a meeting.")))
+    if starts_at is None:
+        errors.append(FieldError("starts_at", _("Give the start time.")))
+    elif timezone.is_naive(starts_at):
+        errors.append(FieldError("starts_at", _("Give the start time with its time zone.")))
+    elif abs(starts_at - timezone.now()) > dt.timedelta(days=3660):
+        errors.append(FieldError("starts_at", _("The start time is too far from now.")))
+    if not 1 <= duration <= APPOINTMENT_MAX_MINUTES:
+        errors.append(FieldError("duration", _("The duration is 1 to 1,440 minutes.")))
+    if len(note) > 10000:
+        errors.append(FieldError("note", _("The note is too long.")))
+    return errors
+
+
+def _appointment_owner(*, by: User, owner_id: int | None) -> User:
+    if owner_id is None or owner_id == by.pk:
+        return by
+    owner = User.objects.filter(pk=owner_id, is_active=True).first()
+    if owner is None:
+        raise ValidationFailed.on("owner", _("No such user."))
+    if not by.has_perm("telephony.view_all_calls"):
+        raise PermissionDenied(detail=_("You may plan only your own calls and meetings."))
+    return owner
+
+
+@transaction.atomic
+def appointment_create(
+    *,
+    by: User,
+    contact: Contact,
+    starts_at: dt.datetime | None,
+    kind: str = AppointmentKind.CALL,
+    duration: int = 15,
+    note: str = "",
+    owner_id: int | None = None,
+    ticket_id: int | None = None,
+) -> Appointment:
+    """Plan a call or meeting with the contact, for the agent (or, for a lead, for another agent); the owner gets a
+    reminder when it starts. Raises ValidationFailed, PermissionDenied, NotFound (a ticket the agent may not see)."""
+    if not by.has_perm("telephony.add_appointment"):
+        raise PermissionDenied(detail=_("You may not plan calls and meetings."))
+    errors = _appointment_check(by=by, contact=contact, kind=kind, starts_at=starts_at, duration=duration, note=note)
+    if errors:
+        raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
+    owner = _appointment_owner(by=by, owner_id=owner_id)
+    ticket = ticket_selectors.ticket_get_for_user(user=by, ticket_id=ticket_id) if ticket_id else None
+    if ticket is not None and ticket.requester_id != contact.pk:
+        raise ValidationFailed.on("ticket", _("The ticket belongs to another contact."))
+    assert starts_at is not None
+    appointment = Appointment.objects.create(
+        contact=contact,
+        ticket=ticket,
+        kind=kind,
+        starts_at=starts_at,
+        duration=duration,
+        owner=owner,
+        note=note.strip(),
+        created_by=by,
+    )
+    event_record(
+        actor=by,
+        verb="appointment.created",
+        target=appointment,
+        contact=contact,
+        data={"kind": kind, "starts_at": starts_at, "owner": owner.pk},
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_update(*, appointment: Appointment, by: User, changes: dict[str, Any]) -> Appointment:
+    """Change the given fields (kind, starts_at, duration, owner_id, note, done, ticket_id). Moving the start time
+    re-arms the reminder. Raises ValidationFailed, PermissionDenied, NotFound."""
+    unknown = set(changes) - set(APPOINTMENT_FIELDS)
+    if unknown:
+        raise ValidationFailed.on(sorted(unknown)[0], _("This field cannot be changed."))
+    appointment = Appointment.objects.select_for_update().select_related("contact").get(pk=appointment.pk)
+    kind = changes.get("kind", appointment.kind)
+    starts_at = changes.get("starts_at", appointment.starts_at)
+    duration = changes.get("duration", appointment.duration)
+    note = changes.get("note", appointment.note)
+    errors = _appointment_check(
+        by=by, contact=appointment.contact, kind=kind, starts_at=starts_at, duration=duration, note=note
+    )
+    if errors:
+        raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
+    if "owner_id" in changes and changes["owner_id"] != appointment.owner_id:
+        appointment.owner = _appointment_owner(by=by, owner_id=changes["owner_id"])
+    if "ticket_id" in changes:
+        ticket_id = changes["ticket_id"]
+        ticket = ticket_selectors.ticket_get_for_user(user=by, ticket_id=ticket_id) if ticket_id else None
+        if ticket is not None and ticket.requester_id != appointment.contact_id:
+            raise ValidationFailed.on("ticket", _("The ticket belongs to another contact."))
+        appointment.ticket = ticket
+    if starts_at != appointment.starts_at:
+        appointment.reminded_at = None
+    appointment.kind, appointment.starts_at, appointment.duration = kind, starts_at, duration
+    appointment.note = note.strip()
+    if "done" in changes:
+        appointment.done = bool(changes["done"])
+    appointment.version += 1
+    appointment.save()
+    event_record(
+        actor=by,
+        verb="appointment.done" if changes.get("done") else "appointment.changed",
+        target=appointment,
+        contact=appointment.contact,
+        data={k: v for k, v in changes.items() if k != "note"},
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_delete(*, appointment: Appointment, by: User) -> None:
+    event_record(
+        actor=by,
+        verb="appointment.deleted",
+        target=appointment,
+        contact_id=appointment.contact_id,
+        data={"kind": appointment.kind, "starts_at": appointment.starts_at},
+    )
+    appointment.delete()
+
+
+def appointment_reminders_send(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """The scheduler's job: remind each owner of the calls and meetings that have started and were not reminded of
+    (nor done). Each reminder is taken under a row lock (skip_locked), so two schedulers never send it twice."""
+    from payvand.notifications.models import Kind
+    from payvand.notifications.services import notify
+
+    now = now or timezone.now()
+    sent = 0
+    with transaction.atomic():
+        due = list(
+            Appointment.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("contact", "owner")
+            .filter(done=False, reminded_at__isnull=True, starts_at__lte=now)
+            .order_by("starts_at", "pk")[:limit]
+        )
+        for appointment in due:
+            title = (
+                _("Call %(name)s now") if appointment.kind == AppointmentKind.CALL else _("Meeting with %(name)s now")
+            ) % {"name": appointment.contact.name}
+            notify(
+                recipients=[appointment.owner],
+                kind=Kind.APPOINTMENT,
+                title=title,
+                body=appointment.note,
+                url=reverse("contacts:detail", args=[appointment.contact_id]),
+                ticket=appointment.ticket,
+            )
+            appointment.reminded_at = now
+            sent += 1
+        Appointment.objects.bulk_update(due, ["reminded_at"])
+    return sent
