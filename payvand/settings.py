@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "payvand.reports",
     "payvand.sla",
     "payvand.telephony",
+    "payvand.cases",
 ]
 
 MIDDLEWARE = [

@@ -73,7 +73,14 @@ _SLA_MANAGE = [
     f"sla.{verb}_{model}" for model in ("slapolicy", "businesscalendar") for verb in ("view", "add", "change", "delete")
 ]
 _APPOINTMENTS = [f"telephony.{verb}_appointment" for verb in ("view", "add", "change", "delete")]
-_CALL_WORK = ["telephony.view_call", "telephony.change_call", "telephony.originate_call", *_APPOINTMENTS]
+_CALL_WORK = [
+    "telephony.view_call",
+    "telephony.change_call",
+    "telephony.originate_call",
+    *_APPOINTMENTS,
+    "cases.start_case",
+    "cases.view_casetemplate",
+]
 _CALL_LEAD = [*_CALL_WORK, "telephony.view_all_calls", "telephony.view_call_reports"]
 
 PERMISSIONS: dict[str, list[str]] = {

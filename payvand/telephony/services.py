@@ -330,6 +330,28 @@ def call_log(
 
 
 @transaction.atomic
+def call_ticket_attach(*, call: Call, ticket: Ticket, by: User) -> Call:
+    """Link the call to a ticket the agent has just created from it (a guided case routed to another team, which
+    the agent may then not see)."""
+    call = _lock(call)
+    call.ticket = ticket
+    if call.contact_id is None:
+        call.contact_id = ticket.requester_id
+    call.logged_at = timezone.now()
+    call.version += 1
+    call.save(update_fields=["ticket", "contact", "logged_at", "version"])
+    _record(call, by, "call.logged", {"ticket": ticket.reference})
+    event_record(
+        actor=by,
+        verb="ticket.call_linked",
+        target=ticket,
+        contact=ticket.requester,
+        data={"call": call.call_id, "caller": call.caller},
+    )
+    return call
+
+
+@transaction.atomic
 def call_ticket_create(*, call: Call, by: User, subject: str, description: str = "") -> Ticket:
     """A new ticket from the call (channel: phone) for the call's contact, linked to the call."""
     if call.contact is None:

@@ -123,12 +123,19 @@ def _banner_context(request: HttpRequest, call: Call) -> dict[str, Any]:
             open_tickets=[t for t in tickets if t.status_category in ACTIVE_CATEGORIES][:5],
             events=event_list_for_contact(contact=contact, limit=5),
             appointment_form=AppointmentForm(auto_id=f"appt-{call.pk}-%s"),
+            case_buttons=_case_buttons(user),
             appointment_next=context["next"],
             recent_calls=[c for c in selectors.calls_for_contact(user=user, contact_id=contact.pk) if c.pk != call.pk][
                 :3
             ],
         )
     return context
+
+
+def _case_buttons(user: User) -> list[Any]:
+    from payvand.cases.selectors import case_buttons
+
+    return case_buttons(user=user)
 
 
 @ui_errors
