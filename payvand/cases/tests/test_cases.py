@@ -209,3 +209,22 @@ def test_the_list_page(client_for, admin_user, agent_a, outsider, missed_collect
     assert reverse("admin:cases_casetemplate_change", args=[missed_collection.pk]) in html
     assert "Report a missed collection" in client_for(agent_a).get(reverse("cases:list")).content.decode()
     assert client_for(outsider).get(reverse("cases:list")).status_code == 403
+
+
+def test_the_template_list_takes_the_same_queries_for_1_or_5(api_for, agent_a, missed_collection):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = api_for(agent_a)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as q:
+            assert api.get("/api/v1/cases/templates").status_code == 200
+        return len(q)
+
+    count()  # warm: the first request of a session also loads the user's permissions
+    one = count()
+    for n in range(4):
+        t = CaseTemplate.objects.create(name=f"Case {n}", button=f"Case {n}", ticket_type=missed_collection.ticket_type)
+        CaseTaskTemplate.objects.create(template=t, title="Do it", skill=missed_collection.tasks.first().skill)
+    assert count() == one

@@ -174,3 +174,27 @@ def test_the_banner_offers_to_plan_a_call(client_for, post_event, agent_ext, cus
     html = client_for(agent_ext).get(reverse("telephony:pop", args=[call.pk])).content.decode()
     assert 'id="call-banner-appointment"' in html
     assert reverse("telephony:appointment_add", args=[customer_x.pk]) in html
+
+
+def test_the_list_and_the_cartable_box_take_the_same_queries_for_1_or_20(api_for, client_for, agent_a, customer_x):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from payvand.telephony.services import appointment_create
+
+    api, client = api_for(agent_a), client_for(agent_a)
+    start = timezone.now() + dt.timedelta(hours=1)
+
+    def counts() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as api_q:
+            assert api.get(URL).status_code == 200
+        with CaptureQueriesContext(connection) as box_q:
+            assert client.get(reverse("telephony:appointments_cartable")).status_code == 200
+        return len(api_q), len(box_q)
+
+    appointment_create(by=agent_a, contact=customer_x, starts_at=start)
+    counts()  # warm: the first request of a session also loads the user's permissions
+    one = counts()
+    for n in range(19):
+        appointment_create(by=agent_a, contact=customer_x, starts_at=start + dt.timedelta(minutes=n))
+    assert counts() == one
