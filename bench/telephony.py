@@ -53,7 +53,8 @@ def _cleanup() -> int:
     from payvand.telephony.models import Call
 
     calls = Call.objects.filter(call_id__startswith="bench-")
-    Event.objects.filter(target_type=ContentType.objects.get_for_model(Call), target_id__in=calls.values("pk")).delete()
+    pks = [str(pk) for pk in calls.values_list("pk", flat=True)]  # Event.target_id is text
+    Event.objects.filter(target_type=ContentType.objects.get_for_model(Call), target_id__in=pks).delete()
     return calls.delete()[0]
 
 

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "payvand.messaging",
     "payvand.portal",
     "payvand.kb",
+    "payvand.cases",
 ]
 
 MIDDLEWARE = [
@@ -255,7 +256,9 @@ PAYVAND_NAME = env_str("PAYVAND_NAME", "Payvand")
 # The address users reach Payvand at, for links in emails.
 PAYVAND_BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "IR")
-MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+# The 360° page draws a map only with a tile server of the installation's own (none by default: no tiles from the
+# internet); without one each address gets a geo: link. Example: https://tiles.example.com/{z}/{x}/{y}.png
+MAP_TILE_URL = env_str("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 # Validate the next batch of an import in a forked process (when the worker runs no other threads), not a thread.
@@ -280,6 +283,8 @@ TELEPHONY_AMI_USER = env_str("TELEPHONY_AMI_USER", "")
 TELEPHONY_AMI_SECRET = env_str("TELEPHONY_AMI_SECRET", "")
 TELEPHONY_ORIGINATE_CONTEXT = env_str("TELEPHONY_ORIGINATE_CONTEXT", "from-internal")
 TELEPHONY_ORIGINATE_CHANNEL = env_str("TELEPHONY_ORIGINATE_CHANNEL", "PJSIP/{extension}")
+# How long the event path keeps the extension → agents map in memory (an extension change shows within it).
+TELEPHONY_AGENT_CACHE_SECONDS = env_int("TELEPHONY_AGENT_CACHE_SECONDS", 60)
 
 # Channels (docs/channels.md): SMS, Telegram, WhatsApp and public web forms.
 SMS_BACKEND = env_str("SMS_BACKEND", "console")

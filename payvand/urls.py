@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("sla/", include("payvand.sla.urls")),
     path("tickets/<int:ticket_id>/worksheet.pdf", worksheet_view, name="ticket_worksheet"),
     path("cartable/", include("payvand.helpdesk.urls_cartable")),
+    path("cases/", include("payvand.cases.urls")),
     path("notifications/", include("payvand.notifications.urls")),
     path("telephony/", include("payvand.telephony.urls")),
     path("mail/", include("payvand.mail.urls")),

@@ -79,7 +79,15 @@ _CHANNELS_MANAGE = [
 ]
 _KB_WORK = ["kb.view_article", "kb.add_article", "kb.change_article"]
 _KB_MANAGE = [*_KB_WORK, "kb.add_category", "kb.change_category", "kb.view_category"]
-_CALL_WORK = ["telephony.view_call", "telephony.change_call", "telephony.originate_call"]
+_APPOINTMENTS = [f"telephony.{verb}_appointment" for verb in ("view", "add", "change", "delete")]
+_CALL_WORK = [
+    "telephony.view_call",
+    "telephony.change_call",
+    "telephony.originate_call",
+    *_APPOINTMENTS,
+    "cases.start_case",
+    "cases.view_casetemplate",
+]
 _CALL_LEAD = [*_CALL_WORK, "telephony.view_all_calls", "telephony.view_call_reports"]
 _MAIL_MANAGE = ["mail.view_mailbox", "mail.view_inboundemail", "mail.reprocess_inboundemail"]
 
@@ -106,7 +114,7 @@ PERMISSIONS: dict[str, list[str]] = {
     ],
     AGENT: [*_CONTACT_WORK, *_TICKET_WORK, *_CALL_WORK, *_KB_WORK],
     SERVICE_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_MANAGE, *_SLA_MANAGE, *_CALL_LEAD, *_KB_MANAGE],
-    SALES_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_WORK, "helpdesk.view_reports"],
-    SALES_REP: [*_CONTACT_WORK, "contacts.export_contact", *_TICKET_WORK],
+    SALES_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_WORK, "helpdesk.view_reports", *_APPOINTMENTS],
+    SALES_REP: [*_CONTACT_WORK, "contacts.export_contact", *_TICKET_WORK, *_APPOINTMENTS],
     MARKETER: [*_CONTACT_WORK, "contacts.import_contact", "contacts.export_contact", "helpdesk.view_ticket"],
 }

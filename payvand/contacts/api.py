@@ -9,7 +9,7 @@ from ninja import File, Form, Query, Router, Schema, UploadedFile
 from pydantic import Field
 
 from payvand.accounts.models import User
-from payvand.contacts import selectors, services
+from payvand.contacts import sections, selectors, services
 from payvand.contacts.models import Contact, CustomField, FlagType, ImportJob
 from payvand.contacts.schemas import (
     AddressIn,
@@ -36,6 +36,10 @@ from payvand.contacts.schemas import (
     MemberOut,
     MergeIn,
     OrganisationLinkIn,
+    PageLayoutOut,
+    PageLayoutSetIn,
+    PageLayoutsOut,
+    PageSectionOut,
 )
 from payvand.contacts.views_exchange import export_response
 from payvand.core.errors import ValidationFailed
@@ -232,6 +236,50 @@ def flag_type_list(request: HttpRequest) -> list[FlagTypeOut]:
 def custom_field_list(request: HttpRequest) -> list[CustomFieldOut]:
     selectors.contact_require_perm(user=_user(request), action="view")
     return [CustomFieldOut.model_validate(f, from_attributes=True) for f in CustomField.objects.all()]
+
+
+def _layouts_out(user: User) -> PageLayoutsOut:
+    default = sections.default_layout()
+    return PageLayoutsOut(
+        available=[
+            PageSectionOut(key=s.key, label=str(s.label), in_default=s.key in default)
+            for s in sections.section_choices()
+        ],
+        default=default,
+        teams=[
+            PageLayoutOut(
+                team_id=team.pk,
+                team=team.name,
+                sections=sections.layout_clean(keys) if keys is not None else default,
+                is_default=keys is None,
+            )
+            for team, keys in selectors.contact_page_layouts(user=user)
+        ],
+    )
+
+
+@router.get(
+    "/page-layouts", response={200: PageLayoutsOut, **ERRORS}, summary="The 360° page sections and each team's layout"
+)
+def page_layouts(request: HttpRequest) -> PageLayoutsOut:
+    return _layouts_out(_user(request))
+
+
+@router.put(
+    "/page-layouts/{team_id}",
+    response={200: PageLayoutOut, **ERRORS},
+    summary="Set a team's 360° page sections in order (null: back to the default)",
+)
+def page_layout_set(request: HttpRequest, team_id: PathId, payload: PageLayoutSetIn) -> PageLayoutOut:
+    user = _user(request)
+    team = selectors.team_get_for_layout(user=user, team_id=team_id)
+    keys = services.contact_page_layout_set(by=user, team=team, sections=payload.sections)
+    return PageLayoutOut(
+        team_id=team.pk,
+        team=team.name,
+        sections=keys if keys is not None else sections.default_layout(),
+        is_default=keys is None,
+    )
 
 
 @router.get("/{contact_id}", response={200: ContactOut, **ERRORS}, summary="A contact with its identities")

@@ -294,3 +294,21 @@ class ImportJob(models.Model):
         if not self.total_rows:
             return 100 if self.status == self.Status.DONE else 0
         return min(100, int(self.processed_rows * 100 / self.total_rows))
+
+
+class ContactPageLayout(models.Model):
+    """Which sections a team's 360° page shows, in order (keys of payvand.contacts.sections.SECTIONS)."""
+
+    team = models.OneToOneField(
+        "accounts.Team", on_delete=models.CASCADE, related_name="contact_page_layout", verbose_name=_("team")
+    )
+    sections = models.JSONField(_("sections"), default=list)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("360° page layout")
+        verbose_name_plural = _("360° page layouts")
+
+    def __str__(self) -> str:
+        return f"{self.team}: {', '.join(self.sections)}"

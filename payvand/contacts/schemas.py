@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.utils.translation import gettext
 from ninja import Schema
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from payvand.core.schemas import QueryId
 
@@ -274,3 +274,28 @@ class ExportParams(Schema):
     segment: str = Field(default="", max_length=100)
     flag: QueryId | None = None
     owner: QueryId | None = None
+
+
+class PageSectionOut(Schema):
+    key: str
+    label: str
+    in_default: bool
+
+
+class PageLayoutOut(Schema):
+    team_id: int
+    team: str
+    sections: list[str] = Field(description="The section keys in order; the default layout when is_default.")
+    is_default: bool
+
+
+class PageLayoutsOut(Schema):
+    available: list[PageSectionOut]
+    default: list[str]
+    teams: list[PageLayoutOut]
+
+
+class PageLayoutSetIn(Schema):
+    sections: list[Annotated[str, StringConstraints(max_length=40)]] | None = Field(
+        ..., max_length=50, description="Section keys in order; null goes back to the default layout."
+    )

@@ -559,3 +559,52 @@ def contact_export_file(*, user: User, fmt: str, version: str = "3.0", **filters
         chunks = exchange.vcard_chunks(contacts, version)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     return ExportFile(filename=f"contacts-{stamp}.{fmt}", content_type=exchange.CONTENT_TYPES[fmt], chunks=chunks)
+
+
+# --- The 360° page layout per team ------------------------------------------------------------------------------
+
+
+def contact_page_layout_for_user(*, user: User) -> list[str]:
+    """The section keys of the viewer's 360° page: the layout of the first of their teams (in the order they joined)
+    that has one, else the default layout."""
+    from payvand.contacts.models import ContactPageLayout
+    from payvand.contacts.sections import default_layout, layout_clean
+
+    layout = (
+        ContactPageLayout.objects.filter(team__memberships__user=user)
+        .order_by("team__memberships__pk")
+        .values_list("sections", flat=True)
+        .first()
+    )
+    return layout_clean(list(layout)) if layout is not None else default_layout()
+
+
+def contact_page_layouts(*, user: User) -> list[tuple[Any, list[str] | None]]:
+    """Every team with its layout's keys (None: the default), for the admin page and the API."""
+    from payvand.accounts.models import Team
+
+    layout_require_perm(user=user)
+    teams = Team.objects.select_related("contact_page_layout").order_by("name", "pk")
+    out: list[tuple[Any, list[str] | None]] = []
+    for team in teams:
+        layout = getattr(team, "contact_page_layout", None)
+        out.append((team, list(layout.sections) if layout is not None else None))
+    return out
+
+
+LAYOUT_PERM = "contacts.change_contactpagelayout"
+
+
+def layout_require_perm(*, user: User) -> None:
+    if not user.is_authenticated or not user.has_perm(LAYOUT_PERM):
+        raise PermissionDenied(detail=_("You may not change the 360° page layouts."))
+
+
+def team_get_for_layout(*, user: User, team_id: int) -> Any:
+    from payvand.accounts.models import Team
+
+    layout_require_perm(user=user)
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        raise NotFound(detail=_("No such team."))
+    return team

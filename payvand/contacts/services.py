@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
 
-from payvand.accounts.models import User
+from payvand.accounts.models import Team, User
 from payvand.contacts import customfields, exchange
 from payvand.contacts.customfields import clean_custom_values
 from payvand.contacts.models import (
@@ -1609,3 +1609,40 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
             },
         )
     return job
+
+
+# --- The 360° page layout per team ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_page_layout_set(*, by: User, team: Team, sections: list[str] | None) -> list[str] | None:
+    """Set the team's 360° page sections (keys, in order; at least one), or with None go back to the default.
+    Raises ValidationFailed for an unknown or repeated key."""
+    from payvand.contacts.models import ContactPageLayout
+    from payvand.contacts.sections import SECTIONS
+
+    if sections is None:
+        ContactPageLayout.objects.filter(team=team).delete()
+        event_record(actor=by, verb="contact_layout.reset", target=team, data={})
+        return None
+    errors = [
+        FieldError(f"sections.{n}", _("Unknown section: %(key)s") % {"key": key})
+        for n, key in enumerate(sections)
+        if key not in SECTIONS
+    ]
+    if len(set(sections)) != len(sections):
+        errors.append(FieldError("sections", _("Each section may appear once.")))
+    if not sections:
+        errors.append(FieldError("sections", _("Choose at least one section.")))
+    if errors:
+        raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
+    layout = ContactPageLayout.objects.select_for_update().filter(team=team).first()
+    if layout is None:
+        layout = ContactPageLayout.objects.create(team=team, sections=list(sections))
+    else:
+        layout.sections = list(sections)
+        layout.updated_at = timezone.now()
+        layout.version += 1
+        layout.save(update_fields=["sections", "updated_at", "version"])
+    event_record(actor=by, verb="contact_layout.set", target=team, data={"sections": list(sections)})
+    return list(sections)

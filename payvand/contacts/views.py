@@ -29,9 +29,11 @@ from payvand.contacts.forms import (
 )
 from payvand.contacts.models import Contact, Identity
 from payvand.contacts.normalize import phone_display
+from payvand.contacts.sections import default_layout, layout_clean, section_choices, sections_render_list
 from payvand.core.errors import Conflict, NotFound, PayvandError, ValidationFailed
 from payvand.core.forms import apply_errors
 from payvand.core.http import is_htmx, ui_errors
+from payvand.core.localization import to_ascii_digits
 from payvand.core.selectors import event_list_for_contact
 from payvand.helpdesk import selectors as ticket_selectors
 
@@ -201,28 +203,21 @@ def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 @ui_errors
 def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
-    """The 360° page: everything about the customer on one screen."""
+    """The 360° page: everything about the customer on one screen, in the sections and order of the viewer's team
+    layout (payvand.contacts.sections)."""
     user = _user(request)
     contact = selectors.contact_get_for_user(user=user, contact_id=contact_id)
     identities = list(contact.identities.all())
     phone_kinds = (Identity.Kind.PHONE, Identity.Kind.WHATSAPP)
     phones = [(i, phone_display(i.value)) for i in identities if i.kind in phone_kinds]
-    points = [
-        {"lat": float(a.latitude), "lng": float(a.longitude), "label": str(a)}
-        for a in contact.addresses.all()
-        if a.latitude is not None and a.longitude is not None
-    ]
-    context = {
+    context: dict[str, Any] = {
         "contact": contact,
         "flags": list(contact.flags.all()),
         "emails": [i for i in identities if i.kind == Identity.Kind.EMAIL],
         "phones": phones,
         "social": [i for i in identities if i.kind in (Identity.Kind.TELEGRAM, Identity.Kind.INSTAGRAM)],
         "custom": custom_display(contact),
-        "events": event_list_for_contact(contact=contact, limit=50),
-        "map_points": points,
-        "map_tile_url_json": json.dumps(settings.MAP_TILE_URL),
-        "map_attribution_json": json.dumps(settings.MAP_TILE_ATTRIBUTION),
+        "map_points": [],
         "flag_form": FlagAddForm(),
         "identity_form": IdentityAddForm(),
         "address_form": AddressForm(),
@@ -233,9 +228,39 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
         "organisation_names": selectors.organisation_choices(user=user, limit=200),
         "can_view_tickets": user.has_perm("helpdesk.view_ticket"),
         "can_add_ticket": user.has_perm("helpdesk.add_ticket"),
-        "tickets": ticket_selectors.tickets_for_contact(user=user, contact_id=contact.pk),
     }
+    keys = selectors.contact_page_layout_for_user(user=user)
+    shown = sections_render_list(user=user, contact=contact, keys=keys)
+    for _section, extra in shown:
+        context.update(extra)
+    context["sections"] = [section for section, _extra in shown]
+    context["layout_keys"] = [section.key for section in context["sections"]]
     return render(request, "contacts/detail.html", context)
+
+
+def section_tickets(user: User, contact: Contact) -> dict[str, Any]:
+    return {"tickets": ticket_selectors.tickets_for_contact(user=user, contact_id=contact.pk)}
+
+
+def section_timeline(user: User, contact: Contact) -> dict[str, Any]:
+    return {"events": event_list_for_contact(contact=contact, limit=50)}
+
+
+def section_map(user: User, contact: Contact) -> dict[str, Any]:
+    """The addresses; on a map when the installation has its own tile server (MAP_TILE_URL), since the default is
+    not to load tiles from the internet; each address has a geo: link for the device's map app."""
+    points = []
+    if settings.MAP_TILE_URL:
+        points = [
+            {"lat": float(a.latitude), "lng": float(a.longitude), "label": str(a)}
+            for a in contact.addresses.all()
+            if a.latitude is not None and a.longitude is not None
+        ]
+    return {
+        "map_points": points,
+        "map_tile_url_json": json.dumps(settings.MAP_TILE_URL),
+        "map_attribution_json": json.dumps(settings.MAP_TILE_ATTRIBUTION),
+    }
 
 
 def _detail_action(
@@ -424,3 +449,52 @@ def contact_delete(request: HttpRequest, contact_id: int) -> HttpResponse:
         return redirect("contacts:detail", contact_id=contact.pk)
     messages.success(request, _("Contact “%(name)s” deleted.") % {"name": name})
     return redirect("contacts:list")
+
+
+# --- The 360° page layouts (admins) -------------------------------------------------------------------------------
+
+
+@ui_errors
+def page_layouts(request: HttpRequest) -> HttpResponse:
+    """Each team's 360° page: which sections it shows (checkboxes) and in what order (numbers)."""
+    user = _user(request)
+    rows = selectors.contact_page_layouts(user=user)
+    default = default_layout()
+    choices = section_choices()
+    teams = []
+    for team, keys in rows:
+        shown = layout_clean(keys) if keys is not None else default
+        order = {key: n for n, key in enumerate(shown, start=1)}
+        ranked = sorted(enumerate(choices, start=1), key=lambda pair: order.get(pair[1].key, len(shown) + pair[0]))
+        items = [{"section": sec, "shown": sec.key in order} for _n, sec in ranked]
+        teams.append({"team": team, "items": items, "is_default": keys is None})
+    return render(request, "contacts/layouts.html", {"teams": teams, "default": default})
+
+
+@ui_errors
+@require_POST
+def page_layout_save(request: HttpRequest, team_id: int) -> HttpResponse:
+    user = _user(request)
+    team = selectors.team_get_for_layout(user=user, team_id=team_id)
+    try:
+        if "reset" in request.POST:
+            services.contact_page_layout_set(by=user, team=team, sections=None)
+        else:
+            picked: list[tuple[int, int, str]] = []
+            for n, sec in enumerate(section_choices()):
+                if request.POST.get(f"show_{sec.key}"):
+                    raw = to_ascii_digits(request.POST.get(f"order_{sec.key}", "")).strip()
+                    try:
+                        place = int(raw) if raw else 1000 + n
+                    except ValueError:
+                        raise ValidationFailed.on(
+                            f"order_{sec.key}",
+                            _("The order of “%(section)s” is not a number.") % {"section": sec.label},
+                        ) from None
+                    picked.append((place, n, sec.key))
+            services.contact_page_layout_set(by=user, team=team, sections=[key for *_n, key in sorted(picked)])
+        messages.success(request, _("The 360° page of %(team)s is saved.") % {"team": team.name})
+    except PayvandError as exc:
+        details = "; ".join(str(e.message) for e in exc.errors)
+        messages.error(request, f"{exc.detail} {details}".strip())
+    return redirect("contacts:layouts")

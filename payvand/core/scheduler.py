@@ -33,6 +33,7 @@ def jobs() -> list[Job]:
     from payvand.messaging.tasks import outbound_retry_due_task
     from payvand.notifications.tasks import notifications_digest_send
     from payvand.sla.tasks import sla_tick_task
+    from payvand.telephony.tasks import appointment_reminders_task
 
     return [
         Job("core.sessions_purge", sessions_purge, dt.timedelta(hours=6)),
@@ -45,6 +46,7 @@ def jobs() -> list[Job]:
         Job("mail.imap_poll", imap_poll_task, dt.timedelta(minutes=1)),
         Job("mail.inbound_retry", inbound_retry_task, dt.timedelta(minutes=2)),
         Job("mail.outbound_retry", outbound_retry_task, dt.timedelta(minutes=1)),
+        Job("telephony.appointment_reminders", appointment_reminders_task, dt.timedelta(minutes=1)),
     ]
 
 

@@ -28,6 +28,7 @@ def event_record(
     target: models.Model,
     contact: Contact | None = None,
     data: dict[str, Any] | None = None,
+    contact_id: int | None = None,
 ) -> Event:
     """Write one Event. Call it inside the service's transaction so the event and the change commit together."""
     return Event.objects.create(
@@ -35,6 +36,6 @@ def event_record(
         verb=verb,
         target_type=ContentType.objects.get_for_model(target),
         target_id=str(target.pk),
-        contact=contact,
+        contact_id=contact.pk if contact is not None else contact_id,
         data=_jsonable(data or {}),
     )

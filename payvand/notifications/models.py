@@ -18,6 +18,7 @@ class Kind(models.TextChoices):
     REVIEW_DONE = "review_done", _("My reply was approved or returned")
     STATUS = "status", _("A ticket I follow changes status")
     QUEUED = "queued", _("A new ticket arrives in my team's queue")
+    APPOINTMENT = "appointment", _("A call or meeting I planned starts")
 
 
 class Notification(models.Model):

@@ -11,11 +11,22 @@ from ninja import Query, Router
 from payvand.accounts.auth import TokenAuth
 from payvand.accounts.models import User
 from payvand.contacts import selectors as contact_selectors
-from payvand.core.errors import PermissionDenied
+from payvand.core.errors import PermissionDenied, ValidationFailed
 from payvand.core.schemas import ERRORS, PathId
 from payvand.telephony import selectors, services
-from payvand.telephony.models import Call
-from payvand.telephony.schemas import CallEventIn, CallEventOut, CallListIn, CallLogIn, CallOriginateIn, CallOut
+from payvand.telephony.models import Appointment, Call
+from payvand.telephony.schemas import (
+    AppointmentCreateIn,
+    AppointmentListIn,
+    AppointmentOut,
+    AppointmentUpdateIn,
+    CallEventIn,
+    CallEventOut,
+    CallListIn,
+    CallLogIn,
+    CallOriginateIn,
+    CallOut,
+)
 
 router = Router(tags=["telephony"])
 
@@ -117,3 +128,74 @@ def originate(request: HttpRequest, payload: CallOriginateIn) -> tuple[int, Call
         contact = contact_selectors.contact_get_for_user(user=user, contact_id=payload.contact)
     call = services.call_originate(by=user, number=payload.number, contact=contact)
     return 201, call_out(call)
+
+
+def appointment_out(a: Appointment) -> AppointmentOut:
+    return AppointmentOut(
+        id=a.pk,
+        contact_id=a.contact_id,
+        ticket_id=a.ticket_id,
+        kind=a.kind,
+        starts_at=a.starts_at,
+        duration=a.duration,
+        owner_id=a.owner_id,
+        note=a.note,
+        done=a.done,
+        reminded_at=a.reminded_at,
+        version=a.version,
+    )
+
+
+@router.get(
+    "/appointments",
+    response={200: list[AppointmentOut], **ERRORS},
+    summary="Scheduled calls and meetings, by start time (yours; leads: everyone's)",
+)
+def appointment_list(request: HttpRequest, params: Query[AppointmentListIn]) -> list[AppointmentOut]:
+    rows = selectors.appointment_list(
+        user=_user(request), contact_id=params.contact, done=params.done, limit=params.limit
+    )
+    return [appointment_out(a) for a in rows]
+
+
+@router.post("/appointments", response={201: AppointmentOut, **ERRORS}, summary="Plan a call or meeting")
+def appointment_create(request: HttpRequest, payload: AppointmentCreateIn) -> tuple[int, AppointmentOut]:
+    user = _user(request)
+    contact = contact_selectors.contact_get_for_user(user=user, contact_id=payload.contact_id)
+    appointment = services.appointment_create(
+        by=user,
+        contact=contact,
+        kind=payload.kind,
+        starts_at=payload.starts_at,
+        duration=payload.duration,
+        note=payload.note,
+        owner_id=payload.owner_id,
+        ticket_id=payload.ticket_id,
+    )
+    return 201, appointment_out(appointment)
+
+
+@router.get("/appointments/{appointment_id}", response={200: AppointmentOut, **ERRORS}, summary="One")
+def appointment_detail(request: HttpRequest, appointment_id: PathId) -> AppointmentOut:
+    return appointment_out(selectors.appointment_get_for_user(user=_user(request), appointment_id=appointment_id))
+
+
+@router.patch("/appointments/{appointment_id}", response={200: AppointmentOut, **ERRORS}, summary="Change, or done")
+def appointment_update(request: HttpRequest, appointment_id: PathId, payload: AppointmentUpdateIn) -> AppointmentOut:
+    user = _user(request)
+    appointment = selectors.appointment_get_for_user(user=user, appointment_id=appointment_id, action="change")
+    changes = payload.dict(exclude_unset=True)
+    for key in ("kind", "starts_at", "duration", "note", "done", "owner_id"):
+        if key in changes and changes[key] is None:
+            raise ValidationFailed.on(key, _("This field cannot be empty."))
+    if changes.get("ticket_id") == 0:
+        changes["ticket_id"] = None
+    return appointment_out(services.appointment_update(appointment=appointment, by=user, changes=changes))
+
+
+@router.delete("/appointments/{appointment_id}", response={204: None, **ERRORS}, summary="Cancel")
+def appointment_delete(request: HttpRequest, appointment_id: PathId) -> tuple[int, None]:
+    user = _user(request)
+    appointment = selectors.appointment_get_for_user(user=user, appointment_id=appointment_id, action="delete")
+    services.appointment_delete(appointment=appointment, by=user)
+    return 204, None

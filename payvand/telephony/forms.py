@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from payvand.core.forms import BootstrapForm
-from payvand.telephony.models import WrapUpCode
+from payvand.helpdesk.forms import LocalDateTimeField
+from payvand.telephony.models import AppointmentKind, WrapUpCode
 
 
 class CallLogForm(BootstrapForm):
@@ -34,3 +37,11 @@ class OriginateForm(forms.Form):
     number = forms.CharField(max_length=64)
     contact = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     callback_of = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+
+class AppointmentForm(BootstrapForm):
+    kind = forms.ChoiceField(label=_("Kind"), choices=AppointmentKind.choices)
+    starts_at = LocalDateTimeField(label=_("Starts"), default_time=dt.time(9, 0))
+    duration = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=1440, initial=15)
+    note = forms.CharField(label=_("Note"), required=False, max_length=10000)
+    ticket = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)

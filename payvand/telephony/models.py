@@ -139,3 +139,52 @@ class CallEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.call_id} {self.kind}"
+
+
+class AppointmentKind(models.TextChoices):
+    CALL = "call", _("Call")
+    MEETING = "meeting", _("Meeting")
+
+
+class Appointment(models.Model):
+    """A call or meeting with a customer planned for a time (R-002.14): in the owner's cartable, on the contact's
+    360° page, and a reminder to the owner when it starts."""
+
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.CASCADE, related_name="appointments", verbose_name=_("contact")
+    )
+    ticket = models.ForeignKey(
+        "helpdesk.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="appointments",
+        verbose_name=_("ticket"),
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=AppointmentKind.choices, default=AppointmentKind.CALL)
+    starts_at = models.DateTimeField(_("starts"))
+    duration = models.PositiveIntegerField(_("duration (minutes)"), default=15)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="appointments", verbose_name=_("owner")
+    )
+    note = models.TextField(_("note"), blank=True)
+    done = models.BooleanField(_("done"), default=False)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        verbose_name = _("scheduled call or meeting")
+        verbose_name_plural = _("scheduled calls and meetings")
+        indexes = [
+            models.Index(fields=["owner", "done", "starts_at"], name="telephony_appt_owner"),
+            models.Index(fields=["contact", "starts_at"], name="telephony_appt_contact"),
+            models.Index(fields=["done", "reminded_at", "starts_at"], name="telephony_appt_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}"

@@ -72,3 +72,43 @@ class CallLogIn(Schema):
 class CallOriginateIn(Schema):
     number: Number
     contact: QueryId | None = None
+
+
+class AppointmentCreateIn(Schema):
+    contact_id: int = Field(..., ge=1, le=2**63 - 1)
+    kind: Literal["call", "meeting"] = "call"
+    starts_at: dt.datetime
+    duration: int = Field(15, description="Minutes, 1 to 1440.")
+    note: Annotated[str, StringConstraints(max_length=10000)] = ""
+    owner_id: int | None = Field(None, ge=1, le=2**63 - 1, description="Default: you. Leads may plan for others.")
+    ticket_id: int | None = Field(None, ge=1, le=2**63 - 1)
+
+
+class AppointmentUpdateIn(Schema):
+    kind: Literal["call", "meeting"] | None = None
+    starts_at: dt.datetime | None = None
+    duration: int | None = None
+    note: Annotated[str, StringConstraints(max_length=10000)] | None = None
+    owner_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    done: bool | None = None
+    ticket_id: int | None = Field(None, ge=0, le=2**63 - 1, description="0 unlinks the ticket.")
+
+
+class AppointmentListIn(Schema):
+    contact: QueryId | None = None
+    done: bool | None = None
+    limit: int = Field(50, ge=1, le=200)
+
+
+class AppointmentOut(Schema):
+    id: int
+    contact_id: int
+    ticket_id: int | None
+    kind: str
+    starts_at: dt.datetime
+    duration: int
+    owner_id: int
+    note: str
+    done: bool
+    reminded_at: dt.datetime | None
+    version: int

@@ -15,4 +15,7 @@ urlpatterns = [
     path("calls/<int:call_id>/ticket/", views.call_ticket, name="ticket"),
     path("calls/<int:call_id>/contact/", views.call_contact, name="contact"),
     path("calls/<int:call_id>/callback-done/", views.callback_done, name="callback_done"),
+    path("contacts/<int:contact_id>/appointments/", views.appointment_add, name="appointment_add"),
+    path("appointments/<int:appointment_id>/done/", views.appointment_done, name="appointment_done"),
+    path("appointments/cartable/", views.appointments_cartable, name="appointments_cartable"),
 ]

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -21,7 +22,14 @@ from payvand.core.selectors import event_list_for_contact
 from payvand.helpdesk import selectors as ticket_selectors
 from payvand.helpdesk.models import ACTIVE_CATEGORIES
 from payvand.telephony import selectors, services
-from payvand.telephony.forms import CallLogForm, CallTicketForm, OriginateForm, PickContactForm, QuickContactForm
+from payvand.telephony.forms import (
+    AppointmentForm,
+    CallLogForm,
+    CallTicketForm,
+    OriginateForm,
+    PickContactForm,
+    QuickContactForm,
+)
 from payvand.telephony.models import Call, Outcome
 
 PAGE_SIZE = 50
@@ -114,11 +122,20 @@ def _banner_context(request: HttpRequest, call: Call) -> dict[str, Any]:
             flags=list(contact.flags.all()),
             open_tickets=[t for t in tickets if t.status_category in ACTIVE_CATEGORIES][:5],
             events=event_list_for_contact(contact=contact, limit=5),
+            appointment_form=AppointmentForm(auto_id=f"appt-{call.pk}-%s"),
+            case_buttons=_case_buttons(user),
+            appointment_next=context["next"],
             recent_calls=[c for c in selectors.calls_for_contact(user=user, contact_id=contact.pk) if c.pk != call.pk][
                 :3
             ],
         )
     return context
+
+
+def _case_buttons(user: User) -> list[Any]:
+    from payvand.cases.selectors import case_buttons
+
+    return case_buttons(user=user)
 
 
 @ui_errors
@@ -240,3 +257,66 @@ def originate(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"call": call.pk, "message": text}, status=201)
     messages.success(request, text)
     return redirect(_next(request, reverse("telephony:calls")))
+
+
+# --- Scheduled calls and meetings -------------------------------------------------------------------------------
+
+
+@ui_errors
+@require_POST
+def appointment_add(request: HttpRequest, contact_id: int) -> HttpResponse:
+    """Plan a call or meeting with the contact, from the 360° page or the call banner."""
+    user = _user(request)
+    contact = contact_selectors.contact_get_for_user(user=user, contact_id=contact_id)
+    fallback = reverse("contacts:detail", args=[contact.pk])
+    form = AppointmentForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise _form_errors(form)
+        data = form.cleaned_data
+        services.appointment_create(
+            by=user,
+            contact=contact,
+            kind=data["kind"],
+            starts_at=data["starts_at"],
+            duration=data["duration"],
+            note=data["note"],
+            ticket_id=data["ticket"],
+        )
+        messages.success(request, _("Planned."))
+    except PayvandError as exc:
+        _errors(request, exc)
+    return redirect(_next(request, fallback))
+
+
+@ui_errors
+@require_POST
+def appointment_done(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    user = _user(request)
+    appointment = selectors.appointment_get_for_user(user=user, appointment_id=appointment_id, action="change")
+    try:
+        services.appointment_update(appointment=appointment, by=user, changes={"done": True})
+        messages.success(request, _("Marked as done."))
+    except PayvandError as exc:
+        _errors(request, exc)
+    return redirect(_next(request, reverse("contacts:detail", args=[appointment.contact_id])))
+
+
+@ui_errors
+@require_GET
+def appointments_cartable(request: HttpRequest) -> HttpResponse:
+    """The cartable's box: the agent's open calls and meetings, with how many there are and how many are due."""
+    rows, total, due = selectors.appointments_open_for_user(user=_user(request))
+    context = {"appointments": rows, "total": total, "due": due, "now": timezone.now()}
+    return render(request, "telephony/cartable_appointments.html#rows", context)
+
+
+def section_calls(user: User, contact: Any) -> dict[str, Any]:
+    return {"contact_calls": selectors.calls_for_contact(user=user, contact_id=contact.pk, limit=10)}
+
+
+def section_appointments(user: User, contact: Any) -> dict[str, Any]:
+    return {
+        "appointments": selectors.appointments_for_contact(user=user, contact_id=contact.pk),
+        "appointment_form": AppointmentForm(auto_id="appt-%s"),
+    }

@@ -17,8 +17,10 @@ from django.contrib.auth.models import Permission
 from payvand.accounts import roles
 from payvand.accounts.models import Team
 from payvand.accounts.services import api_token_create, roles_ensure, team_add_member, user_create
+from payvand.cases.models import CaseTemplate
 from payvand.contacts.models import FlagType
 from payvand.contacts.services import contact_create, contact_flag_add
+from payvand.helpdesk.models import TicketType
 from payvand.helpdesk.services import ticket_create
 from tests.e2e.conftest import PageProblems, sign_in
 
@@ -64,6 +66,9 @@ def test_a_ringing_call_pops_the_callers_360_page_with_flags(lang, asgi_server, 
     contact_flag_add(contact=caller, flag_type=arrears, note="2 invoices", by=None)
     contact_flag_add(contact=caller, flag_type=vip, by=None)
     ticket_create(by=agent, subject="Router keeps rebooting", requester=caller)
+    case = CaseTemplate.objects.create(
+        name="Router fault", button="Report a router fault", ticket_type=TicketType.objects.create(name="Router")
+    )
 
     problems = PageProblems()
     page = new_page(problems=problems)
@@ -85,6 +90,10 @@ def test_a_ringing_call_pops_the_callers_360_page_with_flags(lang, asgi_server, 
     assert "Payment arrears" in flags.inner_text()
     assert "VIP" in flags.inner_text()
     assert "Router keeps rebooting" in page.locator("#call-banner-tickets").inner_text()
+    case_button = page.locator(f"#pv-call-banner-slot #call-banner-cases a[data-case='{case.pk}']")
+    assert "Report a router fault" in case_button.inner_text()
+    assert "?call=" in (case_button.get_attribute("href") or "")
+    assert page.locator("#pv-call-banner-slot #call-banner-appointment").count() == 1
     number = page.locator("#call-banner-number").inner_text()
     assert ("۹۱۲" in number) if lang == "fa" else ("912" in number)
     screenshot(page, f"telephony-pop-{lang}")

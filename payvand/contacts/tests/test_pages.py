@@ -260,7 +260,8 @@ def test_it_needs_the_add_permission_to_create(outsider, client_for):
 # ---------------------------------------------------------------------------------------------- detail
 
 
-def test_it_shows_the_360_page(agent_a, client_for, flag_type):
+def test_it_shows_the_360_page(agent_a, client_for, flag_type, settings):
+    settings.MAP_TILE_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"  # an installation's own tile server
     org = OrganisationFactory.create(name="Acme Trading")
     ali = ContactFactory.create(
         name="Ali Rezaei",

@@ -42,3 +42,13 @@ def agent_ext(agent_a: User) -> User:
     agent_a.extension = "201"
     agent_a.save(update_fields=["extension"])
     return agent_a
+
+
+@pytest.fixture(autouse=True)
+def _fresh_agent_cache() -> Any:
+    """Each test sets its own extensions: the event path's extension → agents cache starts empty."""
+    from payvand.telephony.services import agent_cache_clear
+
+    agent_cache_clear()
+    yield
+    agent_cache_clear()

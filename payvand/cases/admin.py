@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from payvand.cases.models import CaseTaskTemplate, CaseTemplate
+
+
+class CaseTaskInline(admin.TabularInline):
+    model = CaseTaskTemplate
+    extra = 1
+    fields = ("title", "skill", "role", "mandatory", "order")
+
+
+@admin.register(CaseTemplate)
+class CaseTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "button", "ticket_type", "team", "priority", "order", "is_active")
+    list_filter = ("is_active", "ticket_type", "team")
+    search_fields = ("name", "button")
+    inlines = [CaseTaskInline]

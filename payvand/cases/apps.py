@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CasesConfig(AppConfig):
+    name = "payvand.cases"
+    label = "cases"
+    verbose_name = _("Guided cases")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from payvand.cases import views
+        from payvand.contacts.sections import Section, register
+        from payvand.core.events import VERBS
+
+        VERBS.setdefault("case.started", _("Guided case started"))
+        register(
+            Section(
+                "cases",
+                _("Guided cases"),
+                "cases/section.html",
+                views.section_cases,
+                permission="cases.start_case",
+                default_order=15,
+            )
+        )

@@ -1,0 +1,40 @@
+"""Every read of the guided cases."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from payvand.accounts.models import User
+from payvand.cases.models import CaseTemplate
+from payvand.core.errors import NotFound, PermissionDenied
+
+START = "cases.start_case"
+
+
+def case_require_perm(*, user: User) -> None:
+    if not user.has_perm(START):
+        raise PermissionDenied(detail=_("You may not start guided cases."))
+
+
+def case_templates_active(*, user: User) -> QuerySet[CaseTemplate]:
+    case_require_perm(user=user)
+    return (
+        CaseTemplate.objects.filter(is_active=True, ticket_type__is_active=True)
+        .select_related("ticket_type__form", "team")
+        .prefetch_related("tasks")
+    )
+
+
+def case_template_get_for_user(*, user: User, template_id: int) -> CaseTemplate:
+    template = case_templates_active(user=user).filter(pk=template_id).first()
+    if template is None:
+        raise NotFound(detail=_("No such guided case."))
+    return template
+
+
+def case_buttons(*, user: User) -> list[CaseTemplate]:
+    """The templates an agent may start (for the 360° page and the call banner); none without the permission."""
+    if not user.has_perm(START) or not user.has_perm("helpdesk.add_ticket"):
+        return []
+    return list(CaseTemplate.objects.filter(is_active=True, ticket_type__is_active=True).only("pk", "button", "name"))
