@@ -72,15 +72,24 @@ _TICKET_MANAGE = [
 _SLA_MANAGE = [
     f"sla.{verb}_{model}" for model in ("slapolicy", "businesscalendar") for verb in ("view", "add", "change", "delete")
 ]
+_AUTOMATION_MANAGE = [f"automation.{verb}_rule" for verb in ("view", "add", "change", "delete")]
 _CALL_WORK = ["telephony.view_call", "telephony.change_call", "telephony.originate_call"]
 _CALL_LEAD = [*_CALL_WORK, "telephony.view_all_calls", "telephony.view_call_reports"]
 
 PERMISSIONS: dict[str, list[str]] = {
     ADMIN: ["*"],
-    SUPERVISOR: [*_CONTACT_MANAGE, *_TEAMS_VIEW, "accounts.change_team", *_TICKET_MANAGE, *_SLA_MANAGE, *_CALL_LEAD],
+    SUPERVISOR: [
+        *_CONTACT_MANAGE,
+        *_TEAMS_VIEW,
+        "accounts.change_team",
+        *_TICKET_MANAGE,
+        *_SLA_MANAGE,
+        *_CALL_LEAD,
+        *_AUTOMATION_MANAGE,
+    ],
     DISPATCHER: [*_CONTACT_WORK, "contacts.merge_contact", *_TEAMS_VIEW, *_TICKET_LEAD, *_CALL_LEAD],
     AGENT: [*_CONTACT_WORK, *_TICKET_WORK, *_CALL_WORK],
-    SERVICE_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_MANAGE, *_SLA_MANAGE, *_CALL_LEAD],
+    SERVICE_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_MANAGE, *_SLA_MANAGE, *_CALL_LEAD, *_AUTOMATION_MANAGE],
     SALES_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_WORK, "helpdesk.view_reports"],
     SALES_REP: [*_CONTACT_WORK, "contacts.export_contact", *_TICKET_WORK],
     MARKETER: [*_CONTACT_WORK, "contacts.import_contact", "contacts.export_contact", "helpdesk.view_ticket"],

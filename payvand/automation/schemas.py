@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class ConditionIO(Schema):
+    field: str = Field(
+        max_length=100,
+        description="status, priority, channel, type, category, team, assignee, "
+        "tags, subject, description, text, hours_since_created, hours_since_updated or form:<name>",
+    )
+    op: str = Field(max_length=16, description="eq, ne, gt, lt, contains, not_contains, is_set, not_set")
+    value: Any = Field(default="", description="a name, email, number or text")
+
+
+class ActionIO(Schema):
+    type: str = Field(max_length=32)
+    value: Any = Field(default="")
+    text: str = Field(default="", max_length=5000)
+
+
+class RuleIn(Schema):
+    name: str = Field(max_length=200)
+    trigger: str = Field(max_length=32)
+    match: str = Field(default="all", max_length=8)
+    conditions: list[ConditionIO] = Field(default_factory=list, max_length=20)
+    actions: list[ActionIO] = Field(max_length=20)
+    is_active: bool = True
+    max_fires: int = Field(default=3, ge=1, le=100)
+    position: int | None = Field(default=None, ge=0, le=100000)
+
+
+class RuleOut(Schema):
+    id: int
+    name: str
+    trigger: str
+    match: str
+    conditions: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+    is_active: bool
+    max_fires: int
+    position: int
+
+
+class RuleMatchOut(Schema):
+    id: int
+    reference: str
+    subject: str
+
+
+class RuleTestRunOut(Schema):
+    rule: int
+    tickets: list[RuleMatchOut]

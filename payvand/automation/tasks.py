@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import requests
+from django.conf import settings
+from django.tasks import task
+
+from payvand.automation.actions import sign
+
+
+@task()
+def webhook_post(*, url: str, body: str) -> int:
+    """POST a rule's webhook call, signed with HMAC-SHA256 of the body (header X-Payvand-Signature)."""
+    secret = str(getattr(settings, "PAYVAND_WEBHOOK_SECRET", "") or settings.SECRET_KEY)
+    response = requests.post(
+        url,
+        data=body.encode(),
+        headers={"Content-Type": "application/json", "X-Payvand-Signature": f"sha256={sign(secret, body.encode())}"},
+        timeout=10,
+    )
+    return response.status_code
