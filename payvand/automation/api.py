@@ -1,4 +1,5 @@
-"""/api/v1/automation/rules: CRUD and test-run of automation rules (admins, supervisors, service managers)."""
+"""/api/v1/automation/rules: CRUD and test-run of automation rules (admins, supervisors, service managers);
+/api/v1/automation/macros: list and apply macros (agents)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ from ninja import Router
 from payvand.accounts.models import User
 from payvand.automation import selectors, services
 from payvand.automation.models import Rule
-from payvand.automation.schemas import RuleIn, RuleMatchOut, RuleOut, RuleTestRunOut
+from payvand.automation.schemas import (
+    MacroApplyIn,
+    MacroApplyOut,
+    MacroOut,
+    RuleIn,
+    RuleMatchOut,
+    RuleOut,
+    RuleTestRunOut,
+)
 from payvand.core.schemas import ERRORS, PathId
+from payvand.helpdesk.selectors import ticket_get_for_user
 
 router = Router(tags=["automation"])
 
@@ -83,4 +93,23 @@ def rule_test_run(request: HttpRequest, rule_id: PathId) -> RuleTestRunOut:
     tickets = selectors.rule_test_run(user=user, rule=rule)
     return RuleTestRunOut(
         rule=rule.pk, tickets=[RuleMatchOut(id=t.pk, reference=t.reference, subject=t.subject) for t in tickets]
+    )
+
+
+@router.get("/macros", response={200: list[MacroOut], **ERRORS}, summary="The macros I may apply")
+def macro_list(request: HttpRequest) -> list[MacroOut]:
+    return [
+        MacroOut(id=m.pk, name=m.name, body=m.body, actions=m.actions, team=m.team_id, personal=m.owner_id is not None)
+        for m in selectors.macros_for_user(user=_user(request))
+    ]
+
+
+@router.post("/macros/{macro_id}/apply", response={200: MacroApplyOut, **ERRORS}, summary="Apply a macro to a ticket")
+def macro_apply(request: HttpRequest, macro_id: PathId, payload: MacroApplyIn) -> MacroApplyOut:
+    user = _user(request)
+    macro = selectors.macro_get_for_user(user=user, macro_id=macro_id)
+    ticket = ticket_get_for_user(user=user, ticket_id=payload.ticket, action="change")
+    ticket = services.macro_apply(macro=macro, ticket=ticket, by=user)
+    return MacroApplyOut(
+        ticket=ticket.pk, reference=ticket.reference, status=ticket.status_category, priority=ticket.priority
     )

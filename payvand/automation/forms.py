@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from payvand.automation.models import Rule, Trigger
-from payvand.automation.services import RuleIn
+from payvand.automation.services import MacroIn, RuleIn
 from payvand.core.forms import BootstrapForm
 
 CONDITION_ROWS = 5
@@ -153,4 +153,55 @@ class RuleForm(BootstrapForm):
             if part == "field" and parts[0] == "conditions":
                 return f"{row}_field"
             return f"{row}_{part}"
+        return parts[0]
+
+
+MACRO_ACTION_ROWS = 3
+
+
+class MacroForm(BootstrapForm):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    body = forms.CharField(
+        label=_("Reply"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("May use {customer_name}, {ticket_reference}, {ticket_subject} and {date}."),
+    )
+    personal = forms.BooleanField(label=_("Only for me"), required=False, initial=True)
+    team: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Team"), queryset=None, required=False, empty_label=_("Everyone")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from payvand.accounts.models import Team
+
+        self.fields["team"].queryset = Team.objects.order_by("name")  # type: ignore[attr-defined]
+        for i in range(MACRO_ACTION_ROWS):
+            self.fields[f"a{i}_type"] = forms.ChoiceField(label=_("Action"), choices=ACTIONS, required=False)
+            self.fields[f"a{i}_value"] = forms.CharField(label=_("Value"), max_length=500, required=False)
+            self.fields[f"a{i}_text"] = forms.CharField(label=_("Text"), max_length=5000, required=False)
+        self.style_fields()
+
+    def action_rows(self) -> list[list[forms.BoundField]]:
+        return [[self[f"a{i}_type"], self[f"a{i}_value"], self[f"a{i}_text"]] for i in range(MACRO_ACTION_ROWS)]
+
+    def data_in(self) -> MacroIn:
+        d = self.cleaned_data
+        actions: list[dict[str, Any]] = []
+        self._row_of: dict[str, str] = {}
+        for i in range(MACRO_ACTION_ROWS):
+            if d.get(f"a{i}_type"):
+                self._row_of[f"actions.{len(actions)}"] = f"a{i}"
+                actions.append({"type": d[f"a{i}_type"], "value": d.get(f"a{i}_value"), "text": d.get(f"a{i}_text")})
+        return MacroIn(
+            name=d["name"], body=d.get("body") or "", actions=actions, team=d.get("team"), personal=bool(d["personal"])
+        )
+
+    def field_for(self, name: str) -> str | None:
+        parts = name.split(".")
+        if parts[0] == "actions" and len(parts) >= 2:
+            row = getattr(self, "_row_of", {}).get(f"actions.{parts[1]}")
+            return f"{row}_{parts[2] if len(parts) > 2 else 'type'}" if row else None
         return parts[0]

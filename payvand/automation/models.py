@@ -60,3 +60,32 @@ class RuleFiring(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id}@{self.ticket_id}: {self.count}"
+
+
+class Macro(models.Model):
+    """A canned reply with placeholders, plus actions (the same as a rule's). Shared with everyone (no team, no
+    owner), with one team, or personal (an owner)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    body = models.TextField(_("reply"), blank=True)
+    actions = models.JSONField(_("actions"), default=list, blank=True)
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("team")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="macros",
+        verbose_name=_("personal for"),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("macro")
+        verbose_name_plural = _("macros")
+
+    def __str__(self) -> str:
+        return self.name

@@ -53,3 +53,23 @@ class RuleMatchOut(Schema):
 class RuleTestRunOut(Schema):
     rule: int
     tickets: list[RuleMatchOut]
+
+
+class MacroOut(Schema):
+    id: int
+    name: str
+    body: str
+    actions: list[dict[str, Any]]
+    team: int | None
+    personal: bool
+
+
+class MacroApplyIn(Schema):
+    ticket: int = Field(ge=1, le=2**63 - 1)
+
+
+class MacroApplyOut(Schema):
+    ticket: int
+    reference: str
+    status: str
+    priority: int

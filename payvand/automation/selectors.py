@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from payvand.accounts.models import User
 from payvand.automation import engine
-from payvand.automation.models import Rule
+from payvand.automation.models import Macro, Rule
 from payvand.core.errors import NotFound, PermissionDenied
 from payvand.helpdesk.models import ACTIVE_CATEGORIES, Ticket
 from payvand.helpdesk.selectors import ticket_queryset_for_user
@@ -47,3 +47,20 @@ def rule_test_run(*, user: User, rule: Rule, limit: int = TEST_RUN_LIMIT) -> lis
     return engine.tickets_matching(
         rule=rule, tickets=Ticket.objects.filter(pk__in=ids).order_by("-created_at"), limit=limit
     )
+
+
+def macros_for_user(*, user: User) -> QuerySet[Macro]:
+    """The macros the user may apply: everyone's, their teams', and their own."""
+    if not user.is_authenticated or not user.is_active:
+        raise PermissionDenied(detail=_("Sign in first."))
+    team_ids = list(user.memberships.values_list("team_id", flat=True))
+    return Macro.objects.filter(
+        Q(owner__isnull=True, team__isnull=True) | Q(owner__isnull=True, team_id__in=team_ids) | Q(owner=user)
+    ).order_by("name", "id")
+
+
+def macro_get_for_user(*, user: User, macro_id: int) -> Macro:
+    macro = macros_for_user(user=user).filter(pk=macro_id).first()
+    if macro is None:
+        raise NotFound(detail=_("No such macro."))
+    return macro

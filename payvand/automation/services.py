@@ -14,11 +14,11 @@ from django.utils.translation import gettext as _
 from payvand.accounts.models import Skill, Team, User
 from payvand.automation.actions import ACTIONS
 from payvand.automation.engine import ATTRS, cache_clear
-from payvand.automation.models import Rule, Trigger
-from payvand.core.errors import FieldError, NotFound, ValidationFailed
+from payvand.automation.models import Macro, Rule, Trigger
+from payvand.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from payvand.core.localization import to_ascii_digits
 from payvand.core.services import event_record
-from payvand.helpdesk.models import Category, Channel, Priority, Status, StatusCategory, TicketType
+from payvand.helpdesk.models import Category, Channel, Priority, Status, StatusCategory, Ticket, TicketType
 
 OPS = {"eq", "ne", "gt", "lt", "contains", "not_contains", "is_set", "not_set"}
 TEXT_FIELDS = {"subject", "description", "text"}
@@ -341,3 +341,87 @@ def rule_delete(*, rule: Rule, by: User | None) -> None:
 def rule_preview(*, data: RuleIn) -> Rule:
     """An unsaved rule from the input, cleaned as for saving: what a test-run evaluates before the rule exists."""
     return Rule(**_clean(data), position=data.position or 0)
+
+
+# ---------------------------------------------------------------------------------------------- macros
+
+
+@dataclass
+class MacroIn:
+    name: str
+    body: str = ""
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    team: Team | None = None
+    personal: bool = False
+
+
+@transaction.atomic
+def macro_create(*, by: User, data: MacroIn) -> Macro:
+    """A macro: personal (only its owner sees it), for one team, or for everyone. Shared macros (team or everyone)
+    need the automation permission; a team macro also needs membership of the team, unless the maker manages
+    automation."""
+    errors: list[FieldError] = []
+    name = (data.name or "").strip()
+    if not name:
+        errors.append(FieldError("name", _("Give the macro a name.")))
+    elif len(name) > 200:
+        errors.append(FieldError("name", _("Use at most %(n)s characters.") % {"n": 200}))
+    if len(data.body or "") > 20000:
+        errors.append(FieldError("body", _("Use at most %(n)s characters.") % {"n": 20000}))
+    actions = data.actions if isinstance(data.actions, list) else []
+    if len(actions) > MAX_ACTIONS:
+        errors.append(FieldError("actions", _("Give at most %(n)s actions.") % {"n": MAX_ACTIONS}))
+        actions = []
+    clean = [_action_clean(a, f"actions.{i}", errors) for i, a in enumerate(actions)]
+    if not (data.body or "").strip() and not actions:
+        errors.append(FieldError("body", _("Write the reply or give at least one action.")))
+    if not data.personal and not by.has_perm("automation.change_rule"):
+        errors.append(FieldError("personal", _("Only managers share macros; make it personal.")))
+    if errors:
+        raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
+    macro = Macro.objects.create(
+        name=name,
+        body=data.body or "",
+        actions=[a for a in clean if a is not None],
+        team=None if data.personal else data.team,
+        owner=by if data.personal else None,
+    )
+    event_record(actor=by, verb="automation.macro_created", target=macro, data={"name": name})
+    return macro
+
+
+@transaction.atomic
+def macro_delete(*, macro: Macro, by: User) -> None:
+    if macro.owner_id != by.pk and not by.has_perm("automation.change_rule"):
+        raise PermissionDenied(detail=_("You may delete only your own macros."))
+    event_record(actor=by, verb="automation.macro_deleted", target=macro, data={"name": macro.name})
+    macro.delete()
+
+
+@transaction.atomic
+def macro_apply(*, macro: Macro, ticket: Ticket, by: User) -> Ticket:
+    """Post the macro's reply (placeholders filled in; the date in the active language's calendar, Jalali for fa)
+    and run its actions, all or nothing: if one action fails, nothing of the macro stays (422/409)."""
+    from payvand.automation.actions import render_text, run_action
+    from payvand.automation.engine import Compiled
+    from payvand.helpdesk.services import message_add
+
+    if not ticket.is_active:
+        raise Conflict(detail=_("Reopen the ticket before changing it."))
+    stub = Compiled(id=macro.pk, name=macro.name, trigger="macro", max_fires=0, actions=macro.actions)
+    current = Ticket.objects.select_related("requester").get(pk=ticket.pk)
+    message_id = None
+    if macro.body.strip():
+        message_id = message_add(ticket=current, by=by, body=render_text(macro.body, current)).pk
+    for action in macro.actions:
+        current = Ticket.objects.select_related("requester").get(pk=ticket.pk)
+        run_action(action=action, ticket=current, rule=stub, trigger="macro")
+    current = Ticket.objects.select_related("requester").get(pk=ticket.pk)
+    event_record(
+        actor=by,
+        verb="automation.macro_applied",
+        target=current,
+        contact=current.requester,
+        data={"macro": macro.pk, "name": macro.name, "message": message_id},
+    )
+    return current

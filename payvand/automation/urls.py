@@ -12,4 +12,8 @@ urlpatterns = [
     path("rules/<int:rule_id>/toggle/", views.rule_toggle, name="rule_toggle"),
     path("rules/<int:rule_id>/move/<str:direction>/", views.rule_move, name="rule_move"),
     path("rules/<int:rule_id>/delete/", views.rule_delete, name="rule_delete"),
+    path("macros/", views.macro_list, name="macros"),
+    path("macros/<int:macro_id>/delete/", views.macro_delete, name="macro_delete"),
+    path("tickets/<int:ticket_id>/macros/", views.ticket_macros, name="ticket_macros"),
+    path("tickets/<int:ticket_id>/macros/apply/", views.macro_apply, name="macro_apply"),
 ]

@@ -17,6 +17,9 @@ AUTOMATION_VERBS: dict[str, Promise] = {
     "automation.rule_created": _("Automation rule created"),
     "automation.rule_updated": _("Automation rule changed"),
     "automation.rule_deleted": _("Automation rule deleted"),
+    "automation.macro_created": _("Macro created"),
+    "automation.macro_deleted": _("Macro deleted"),
+    "automation.macro_applied": _("Macro applied"),
 }
 
 

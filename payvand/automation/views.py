@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from payvand.accounts.models import User
 from payvand.automation import selectors, services
-from payvand.automation.forms import RuleForm
+from payvand.automation.forms import MacroForm, RuleForm
 from payvand.automation.models import Rule
-from payvand.core.errors import ValidationFailed
+from payvand.core.errors import PayvandError, ValidationFailed
 from payvand.core.forms import apply_errors
 from payvand.core.http import ui_errors
+from payvand.helpdesk.selectors import ticket_get_for_user
 
 
 def _user(request: HttpRequest) -> User:
@@ -74,3 +77,56 @@ def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
     user = _user(request)
     services.rule_delete(rule=selectors.rule_get(user=user, rule_id=rule_id), by=user)
     return redirect("automation:rules")
+
+
+# ---------------------------------------------------------------------------------------------- macros
+
+
+@ui_errors
+def macro_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = MacroForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.macro_create(by=user, data=form.data_in())
+                return redirect("automation:macros")
+            except ValidationFailed as exc:
+                apply_errors(form, exc, form.field_for)
+        status = 422
+    macros = selectors.macros_for_user(user=user).select_related("team", "owner")
+    return render(request, "automation/macros.html", {"macros": macros, "form": form}, status=status)
+
+
+@ui_errors
+@require_POST
+def macro_delete(request: HttpRequest, macro_id: int) -> HttpResponse:
+    user = _user(request)
+    services.macro_delete(macro=selectors.macro_get_for_user(user=user, macro_id=macro_id), by=user)
+    return redirect("automation:macros")
+
+
+@ui_errors
+def ticket_macros(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The ticket page's macro menu (loaded by htmx into the sidebar)."""
+    user = _user(request)
+    ticket = ticket_get_for_user(user=user, ticket_id=ticket_id)
+    macros = list(selectors.macros_for_user(user=user)) if ticket.is_active else []
+    return render(request, "automation/ticket_macros.html", {"ticket": ticket, "macros": macros})
+
+
+@ui_errors
+@require_POST
+def macro_apply(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    user = _user(request)
+    ticket = ticket_get_for_user(user=user, ticket_id=ticket_id, action="change")
+    try:
+        macro = selectors.macro_get_for_user(user=user, macro_id=int(request.POST.get("macro") or 0))
+        services.macro_apply(macro=macro, ticket=ticket, by=user)
+        messages.success(request, _("Macro %(name)s applied.") % {"name": macro.name})
+    except (PayvandError, ValueError) as exc:
+        detail = exc.detail if isinstance(exc, PayvandError) else _("Choose a macro.")
+        reasons = [str(e.message) for e in exc.errors] if isinstance(exc, PayvandError) else []
+        messages.error(request, " ".join([str(detail), *reasons]))
+    return redirect("helpdesk:detail", ticket.pk)
