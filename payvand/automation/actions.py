@@ -29,6 +29,20 @@ if TYPE_CHECKING:
 SYSTEM = cast(User, None)  # rules act for no one: their events carry no actor
 
 
+def _by(rule: Compiled) -> User:
+    return cast(User, rule.actor) if rule.actor is not None else SYSTEM
+
+
+def _closer(rule: Compiled) -> User:
+    """Resolving, closing and cancelling need a person with that right: the macro's user or the rule's maker."""
+    if rule.actor is not None:
+        return cast(User, rule.actor)
+    maker = User.objects.filter(pk=rule.maker_id or 0, is_active=True).first()
+    if maker is None:
+        raise ValidationFailed.on("value", _("The rule's maker is no longer active; only a person can close tickets."))
+    return maker
+
+
 def placeholders(ticket: Ticket) -> dict[str, str]:
     """The values `{customer_name}`, `{ticket_reference}`, `{ticket_subject}` and `{date}` stand for; the date is
     in the calendar of the active language (Jalali with Persian digits for fa)."""
@@ -74,22 +88,26 @@ def _set_status(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
         return
     if status.category == StatusCategory.RESOLVED:
         helpdesk.ticket_resolve(
-            ticket=ticket, by=SYSTEM, resolution=_("Resolved by rule %(name)s") % {"name": rule.name}
+            ticket=ticket, by=_closer(rule), resolution=_("Resolved by rule %(name)s") % {"name": rule.name}
         )
     elif status.category == StatusCategory.CLOSED:
-        helpdesk.ticket_close(ticket=ticket, by=SYSTEM, resolution=_("Closed by rule %(name)s") % {"name": rule.name})
+        helpdesk.ticket_close(
+            ticket=ticket, by=_closer(rule), resolution=_("Closed by rule %(name)s") % {"name": rule.name}
+        )
     elif status.category == StatusCategory.CANCELLED:
-        helpdesk.ticket_cancel(ticket=ticket, by=SYSTEM, reason=_("Cancelled by rule %(name)s") % {"name": rule.name})
+        helpdesk.ticket_cancel(
+            ticket=ticket, by=_closer(rule), reason=_("Cancelled by rule %(name)s") % {"name": rule.name}
+        )
     elif ticket.status_category in DONE_CATEGORIES:
         raise Conflict(detail=_("Reopen the ticket before changing it."))
     else:
-        helpdesk.ticket_set_status(ticket=ticket, by=SYSTEM, status=status)
+        helpdesk.ticket_set_status(ticket=ticket, by=_by(rule), status=status)
 
 
 def _set_priority(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
     from payvand.helpdesk import services as helpdesk
 
-    helpdesk.ticket_update(ticket=ticket, by=SYSTEM, priority=int(action["value"]))
+    helpdesk.ticket_update(ticket=ticket, by=_by(rule), priority=int(action["value"]))
 
 
 def _set_type(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
@@ -98,7 +116,7 @@ def _set_type(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
     kind = TicketType.objects.filter(pk=int(action.get("id") or 0)).first()
     if kind is None:
         raise ValidationFailed.on("value", _("This ticket type no longer exists."))
-    helpdesk.ticket_update(ticket=ticket, by=SYSTEM, type=kind)
+    helpdesk.ticket_update(ticket=ticket, by=_by(rule), type=kind)
 
 
 def _set_category(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
@@ -107,7 +125,7 @@ def _set_category(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> Non
     category = Category.objects.filter(pk=int(action.get("id") or 0)).first()
     if category is None:
         raise ValidationFailed.on("value", _("This category no longer exists."))
-    helpdesk.ticket_update(ticket=ticket, by=SYSTEM, category=category)
+    helpdesk.ticket_update(ticket=ticket, by=_by(rule), category=category)
 
 
 def _add_tag(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
@@ -116,7 +134,7 @@ def _add_tag(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
     names = list(ticket.tags.values_list("name", flat=True))
     if str(action["value"]).casefold() in {n.casefold() for n in names}:
         return
-    helpdesk.ticket_update(ticket=ticket, by=SYSTEM, tags=[*names, str(action["value"])])
+    helpdesk.ticket_update(ticket=ticket, by=_by(rule), tags=[*names, str(action["value"])])
 
 
 def _team(action: dict[str, Any]) -> Team:
@@ -131,7 +149,7 @@ def _assign_team(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None
 
     team = _team(action)
     if ticket.team_id != team.pk:
-        helpdesk.ticket_assign(ticket=ticket, by=SYSTEM, assignee=None, team=team)
+        helpdesk.ticket_assign(ticket=ticket, by=_by(rule), assignee=None, team=team)
 
 
 def _assign_user(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
@@ -142,14 +160,14 @@ def _assign_user(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None
         raise ValidationFailed.on("value", _("This user no longer exists."))
     if ticket.assignee_id != user.pk:
         team = ticket.team if ticket.team_id and user.memberships.filter(team_id=ticket.team_id).exists() else None
-        helpdesk.ticket_assign(ticket=ticket, by=SYSTEM, assignee=user, team=team)
+        helpdesk.ticket_assign(ticket=ticket, by=_by(rule), assignee=user, team=team)
 
 
 def _refer_team(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
     from payvand.helpdesk import services as helpdesk
 
     helpdesk.ticket_refer(
-        ticket=ticket, by=SYSTEM, to_team=_team(action), note=_("Referred by rule %(name)s") % {"name": rule.name}
+        ticket=ticket, by=_by(rule), to_team=_team(action), note=_("Referred by rule %(name)s") % {"name": rule.name}
     )
 
 
@@ -158,7 +176,7 @@ def _add_task(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
 
     skill = Skill.objects.filter(pk=action["skill"]).first() if action.get("skill") else None
     helpdesk.task_create(
-        ticket=ticket, by=SYSTEM, title=render_text(str(action["value"]), ticket), required_skill=skill
+        ticket=ticket, by=_by(rule), title=render_text(str(action["value"]), ticket), required_skill=skill
     )
 
 

@@ -38,6 +38,9 @@ def _in(payload: RuleIn) -> services.RuleIn:
         is_active=payload.is_active,
         max_fires=payload.max_fires,
         position=payload.position,
+        state=payload.state,
+        after_minutes=payload.after_minutes,
+        calendar=payload.calendar,
     )
 
 
@@ -52,6 +55,9 @@ def _out(rule: Rule) -> RuleOut:
         is_active=rule.is_active,
         max_fires=rule.max_fires,
         position=rule.position,
+        state=rule.state,
+        after_minutes=rule.after_minutes,
+        calendar=rule.calendar_id,
     )
 
 

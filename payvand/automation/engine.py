@@ -123,6 +123,10 @@ class Compiled:
     actions: list[dict[str, Any]]
     predicates: list[Predicate] = field(default_factory=list)
     match_all: bool = True
+    # Who a macro's actions act for (the agent applying it); rules act for no one, except that resolving,
+    # closing or cancelling needs someone with that right: the rule's maker (`maker_id`).
+    actor: Any = None
+    maker_id: int | None = None
 
     def matches(self, facts: Facts) -> bool:
         if not self.predicates:
@@ -141,6 +145,7 @@ def compile_rule(rule: Rule) -> Compiled:
         actions=list(rule.actions or []),
         predicates=[compile_condition(c) for c in rule.conditions or []],
         match_all=rule.match == Rule.Match.ALL,
+        maker_id=rule.created_by_id,
     )
 
 
@@ -188,8 +193,6 @@ def dispatch(*, trigger: str, ticket: Ticket, data: dict[str, Any] | None = None
     first = next((i for i, r in enumerate(rules) if r.matches(facts)), None)
     if first is None:
         return 0
-    from payvand.automation.actions import run_action
-
     counts = dict(
         RuleFiring.objects.filter(ticket_id=ticket.pk, rule_id__in=[r.id for r in rules[first:]]).values_list(
             "rule_id", "count"
@@ -216,43 +219,49 @@ def dispatch(*, trigger: str, ticket: Ticket, data: dict[str, Any] | None = None
                         )
                     continue
                 _count(rule, current)
-                done: list[str] = []
-                try:
-                    with transaction.atomic():
-                        for action in rule.actions:
-                            run_action(action=action, ticket=current, rule=rule, trigger=trigger)
-                            current = Ticket.objects.select_related("requester").get(pk=ticket.pk)
-                            done.append(str(action.get("type")))
-                        event_record(
-                            actor=None,
-                            verb="automation.fired",
-                            target=current,
-                            contact=current.requester,
-                            data={"rule": rule.id, "name": rule.name, "trigger": trigger, "actions": done},
-                        )
+                ok, current = fire(rule=rule, ticket=current, trigger=trigger)
+                if ok:
                     fired += 1
-                    facts = Facts(current)  # later rules see the ticket as this one left it
-                except Exception as exc:  # a rule must never break the change that triggered it
-                    reason = exc.detail if isinstance(exc, PayvandError) else f"{type(exc).__name__}: {exc}"
-                    if not isinstance(exc, PayvandError):
-                        log.exception("automation rule %s failed", rule.id)
-                    current = Ticket.objects.select_related("requester").get(pk=ticket.pk)
-                    event_record(
-                        actor=None,
-                        verb="automation.failed",
-                        target=current,
-                        contact=current.requester,
-                        data={
-                            "rule": rule.id,
-                            "name": rule.name,
-                            "trigger": trigger,
-                            "action": len(done),
-                            "reason": str(reason),
-                        },
-                    )
+                facts = Facts(current)  # later rules see the ticket as this one left it
     finally:
         _depth.reset(token)
     return fired
+
+
+def fire(*, rule: Compiled, ticket: Ticket, trigger: str) -> tuple[bool, Ticket]:
+    """Run the rule's actions on the ticket in a savepoint; record `automation.fired`, or `automation.failed` (with
+    the reason) after undoing everything the rule did. Returns whether it ran and the ticket as stored now."""
+    from payvand.automation.actions import run_action
+
+    done: list[str] = []
+    current = ticket
+    try:
+        with transaction.atomic():
+            for action in rule.actions:
+                run_action(action=action, ticket=current, rule=rule, trigger=trigger)
+                current = Ticket.objects.select_related("requester").get(pk=ticket.pk)
+                done.append(str(action.get("type")))
+            event_record(
+                actor=None,
+                verb="automation.fired",
+                target=current,
+                contact=current.requester,
+                data={"rule": rule.id, "name": rule.name, "trigger": trigger, "actions": done},
+            )
+        return True, current
+    except Exception as exc:  # a rule must never break the change that triggered it
+        reason = exc.detail if isinstance(exc, PayvandError) else f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, PayvandError):
+            log.exception("automation rule %s failed", rule.id)
+        current = Ticket.objects.select_related("requester").get(pk=ticket.pk)
+        event_record(
+            actor=None,
+            verb="automation.failed",
+            target=current,
+            contact=current.requester,
+            data={"rule": rule.id, "name": rule.name, "trigger": trigger, "action": len(done), "reason": str(reason)},
+        )
+        return False, current
 
 
 def _count(rule: Compiled, ticket: Ticket) -> None:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from payvand.automation.models import Rule, Trigger
 from payvand.automation.services import MacroIn, RuleIn
 from payvand.core.forms import BootstrapForm
+from payvand.helpdesk.models import StatusCategory
 
 CONDITION_ROWS = 5
 ACTION_ROWS = 5
@@ -65,6 +66,16 @@ class RuleForm(BootstrapForm):
     match = forms.ChoiceField(label=_("Conditions that must hold"), choices=Rule.Match.choices)
     max_fires = forms.IntegerField(label=_("Runs at most, per ticket"), min_value=1, max_value=100, initial=3)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    state = forms.ChoiceField(
+        label=_("Time-based: in status"), choices=[("", "—"), *StatusCategory.choices], required=False
+    )
+    after_minutes = forms.IntegerField(label=_("for (minutes)"), min_value=1, max_value=525600, required=False)
+    calendar: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("counted in business hours of"),
+        queryset=None,
+        required=False,
+        empty_label=_("Wall-clock time"),
+    )
 
     def __init__(self, *args: Any, rule: Rule | None = None, **kwargs: Any) -> None:
         if rule is not None and "initial" not in kwargs and not args:
@@ -74,6 +85,9 @@ class RuleForm(BootstrapForm):
                 "match": rule.match,
                 "max_fires": rule.max_fires,
                 "is_active": rule.is_active,
+                "state": rule.state,
+                "after_minutes": rule.after_minutes,
+                "calendar": rule.calendar_id,
             }
             for i, c in enumerate(rule.conditions[:CONDITION_ROWS]):
                 field = c["field"]
@@ -89,6 +103,9 @@ class RuleForm(BootstrapForm):
                     f"a{i}_text": a.get("text", ""),
                 }
         super().__init__(*args, **kwargs)
+        from payvand.sla.models import BusinessCalendar
+
+        self.fields["calendar"].queryset = BusinessCalendar.objects.order_by("name")  # type: ignore[attr-defined]
         for i in range(CONDITION_ROWS):
             self.fields[f"c{i}_field"] = forms.ChoiceField(label=_("Field"), choices=FIELDS, required=False)
             self.fields[f"c{i}_op"] = forms.ChoiceField(label=_("Operator"), choices=OPS, required=False)
@@ -140,6 +157,9 @@ class RuleForm(BootstrapForm):
             actions=[a for _i, a in actions],
             is_active=bool(d.get("is_active")),
             max_fires=d["max_fires"],
+            state=d.get("state") or "",
+            after_minutes=d.get("after_minutes"),
+            calendar=d["calendar"].pk if d.get("calendar") else None,
         )
 
     def field_for(self, name: str) -> str | None:

@@ -16,7 +16,21 @@ def _run(trigger: str, ticket: Ticket, data: dict[str, Any] | None = None) -> No
 
 
 def ticket_created(ticket: Ticket) -> None:
+    from payvand.automation.models import StateEntry
+
+    StateEntry.objects.update_or_create(
+        ticket_id=ticket.pk, defaults={"category": ticket.status_category, "entered_at": ticket.created_at}
+    )
     _run("ticket.created", ticket)
+
+
+def status_changed(ticket: Ticket, new: str) -> None:
+    """The ticket enters another status category: time-based rules count from now."""
+    from django.utils import timezone
+
+    from payvand.automation.models import StateEntry
+
+    StateEntry.objects.update_or_create(ticket_id=ticket.pk, defaults={"category": new, "entered_at": timezone.now()})
 
 
 def ticket_updated(ticket: Ticket) -> None:

@@ -30,6 +30,9 @@ class RuleIn(Schema):
     is_active: bool = True
     max_fires: int = Field(default=3, ge=1, le=100)
     position: int | None = Field(default=None, ge=0, le=100000)
+    state: str = Field(default="", max_length=24, description="time.elapsed: the status category waited in")
+    after_minutes: int | None = Field(default=None, ge=1, le=525600, description="time.elapsed: minutes in it")
+    calendar: int | None = Field(default=None, ge=1, description="time.elapsed: business calendar (id)")
 
 
 class RuleOut(Schema):
@@ -42,6 +45,9 @@ class RuleOut(Schema):
     is_active: bool
     max_fires: int
     position: int
+    state: str
+    after_minutes: int | None
+    calendar: int | None
 
 
 class RuleMatchOut(Schema):

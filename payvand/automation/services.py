@@ -37,6 +37,9 @@ class RuleIn:
     is_active: bool = True
     max_fires: int = 3
     position: int | None = None
+    state: str = ""
+    after_minutes: int | None = None
+    calendar: int | None = None
 
 
 def _lookup(model: Any, value: str) -> Any:
@@ -241,6 +244,18 @@ def _clean(data: RuleIn) -> dict[str, Any]:
         errors.append(FieldError("max_fires", _("Give a number from 1 to 100.")))
     if data.position is not None and (not isinstance(data.position, int) or not 0 <= data.position <= 100000):
         errors.append(FieldError("position", _("Give a number from 0 to 100000.")))
+    timed: dict[str, Any] = {"state": "", "after_minutes": None, "calendar_id": None}
+    if data.trigger == Trigger.TIME_ELAPSED:
+        if data.state not in StatusCategory.values:
+            errors.append(FieldError("state", _("Choose the status the ticket waits in.")))
+        if not isinstance(data.after_minutes, int) or not 1 <= data.after_minutes <= 525600:
+            errors.append(FieldError("after_minutes", _("Give a number of minutes from 1 to 525600.")))
+        if data.calendar is not None:
+            from payvand.sla.models import BusinessCalendar
+
+            if not BusinessCalendar.objects.filter(pk=data.calendar).exists():
+                errors.append(FieldError("calendar", _("No such calendar.")))
+        timed = {"state": data.state, "after_minutes": data.after_minutes, "calendar_id": data.calendar}
     conditions = data.conditions if isinstance(data.conditions, list) else None
     actions = data.actions if isinstance(data.actions, list) else None
     if conditions is None or len(conditions) > MAX_CONDITIONS:
@@ -264,6 +279,7 @@ def _clean(data: RuleIn) -> dict[str, Any]:
         "actions": [a for a in clean_actions if a is not None],
         "is_active": bool(data.is_active),
         "max_fires": data.max_fires,
+        **timed,
     }
 
 
@@ -408,7 +424,7 @@ def macro_apply(*, macro: Macro, ticket: Ticket, by: User) -> Ticket:
 
     if not ticket.is_active:
         raise Conflict(detail=_("Reopen the ticket before changing it."))
-    stub = Compiled(id=macro.pk, name=macro.name, trigger="macro", max_fires=0, actions=macro.actions)
+    stub = Compiled(id=macro.pk, name=macro.name, trigger="macro", max_fires=0, actions=macro.actions, actor=by)
     current = Ticket.objects.select_related("requester").get(pk=ticket.pk)
     message_id = None
     if macro.body.strip():

@@ -18,3 +18,12 @@ def webhook_post(*, url: str, body: str) -> int:
         timeout=10,
     )
     return response.status_code
+
+
+@task()
+def automation_tick_task() -> dict[str, int]:
+    """The scheduler's time-based rules."""
+    from payvand.automation.timed import automation_tick
+
+    result = automation_tick()
+    return {"fired": result.fired, "failed": result.failed, "checked": result.checked}

@@ -187,6 +187,8 @@ def _broadcast(ticket: Ticket, verb: str, *, extra_users: Iterable[int | None] =
 def _set_status(ticket: Ticket, status: Status) -> list[str]:
     now = timezone.now()
     sla_hooks.status_changed(ticket, ticket.status_category, status.category)
+    if status.category != ticket.status_category:
+        automation_hooks.status_changed(ticket, status.category)
     ticket.status = status
     ticket.status_category = status.category
     fields = ["status", "status_category"]
