@@ -1,15 +1,18 @@
 """/api/v1/automation/rules: CRUD and test-run of automation rules (admins, supervisors, service managers);
-/api/v1/automation/macros: list and apply macros (agents)."""
+/api/v1/automation/macros: list and apply macros (agents); /api/v1/automation/webhooks: subscriptions and their
+delivery log (admins)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router
 
 from payvand.accounts.models import User
-from payvand.automation import selectors, services
-from payvand.automation.models import Rule
+from payvand.automation import selectors, services, webhooks
+from payvand.automation.models import Rule, WebhookSubscription
 from payvand.automation.schemas import (
+    DeliveryOut,
     MacroApplyIn,
     MacroApplyOut,
     MacroOut,
@@ -17,7 +20,10 @@ from payvand.automation.schemas import (
     RuleMatchOut,
     RuleOut,
     RuleTestRunOut,
+    WebhookOut,
 )
+from payvand.automation.schemas import WebhookIn as WebhookInSchema
+from payvand.core.errors import NotFound
 from payvand.core.schemas import ERRORS, PathId
 from payvand.helpdesk.selectors import ticket_get_for_user
 
@@ -119,3 +125,71 @@ def macro_apply(request: HttpRequest, macro_id: PathId, payload: MacroApplyIn) -
     return MacroApplyOut(
         ticket=ticket.pk, reference=ticket.reference, status=ticket.status_category, priority=ticket.priority
     )
+
+
+def _sub(user: User, webhook_id: int) -> WebhookSubscription:
+    webhooks.webhook_require_manage(user=user)
+    sub = WebhookSubscription.objects.filter(pk=webhook_id).first()
+    if sub is None:
+        raise NotFound(detail=_("No such webhook."))
+    return sub
+
+
+def _sub_out(s: WebhookSubscription) -> WebhookOut:
+    return WebhookOut(id=s.pk, name=s.name, url=s.url, events=s.events, is_active=s.is_active, secret=s.secret)
+
+
+def _sub_in(payload: WebhookInSchema) -> webhooks.WebhookIn:
+    return webhooks.WebhookIn(name=payload.name, url=payload.url, events=payload.events, is_active=payload.is_active)
+
+
+@router.get("/webhooks", response={200: list[WebhookOut], **ERRORS}, summary="Webhook subscriptions (admins)")
+def webhook_list(request: HttpRequest) -> list[WebhookOut]:
+    webhooks.webhook_require_manage(user=_user(request))
+    return [_sub_out(s) for s in WebhookSubscription.objects.order_by("name", "id")]
+
+
+@router.post("/webhooks", response={201: WebhookOut, **ERRORS}, summary="Subscribe an address to events")
+def webhook_create(request: HttpRequest, payload: WebhookInSchema) -> tuple[int, WebhookOut]:
+    return 201, _sub_out(webhooks.webhook_create(by=_user(request), data=_sub_in(payload)))
+
+
+@router.get("/webhooks/{webhook_id}", response={200: WebhookOut, **ERRORS}, summary="One subscription")
+def webhook_get(request: HttpRequest, webhook_id: PathId) -> WebhookOut:
+    return _sub_out(_sub(_user(request), webhook_id))
+
+
+@router.put("/webhooks/{webhook_id}", response={200: WebhookOut, **ERRORS}, summary="Replace a subscription")
+def webhook_update(request: HttpRequest, webhook_id: PathId, payload: WebhookInSchema) -> WebhookOut:
+    user = _user(request)
+    sub = _sub(user, webhook_id)
+    return _sub_out(webhooks.webhook_update(subscription=sub, by=user, data=_sub_in(payload)))
+
+
+@router.delete("/webhooks/{webhook_id}", response={204: None, **ERRORS}, summary="Delete a subscription")
+def webhook_delete(request: HttpRequest, webhook_id: PathId) -> tuple[int, None]:
+    user = _user(request)
+    webhooks.webhook_delete(subscription=_sub(user, webhook_id), by=user)
+    return 204, None
+
+
+@router.get(
+    "/webhooks/{webhook_id}/deliveries", response={200: list[DeliveryOut], **ERRORS}, summary="The delivery log"
+)
+def webhook_deliveries(request: HttpRequest, webhook_id: PathId) -> list[DeliveryOut]:
+    sub = _sub(_user(request), webhook_id)
+    return [
+        DeliveryOut(
+            id=d.pk,
+            event=d.event_id,
+            verb=d.verb,
+            state=d.state,
+            attempts=d.attempts,
+            last_status=d.last_status,
+            last_error=d.last_error,
+            created_at=d.created_at,
+            next_attempt_at=d.next_attempt_at,
+            delivered_at=d.delivered_at,
+        )
+        for d in sub.deliveries.order_by("-created_at", "-id")[:200]
+    ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from ninja import Field, Schema
@@ -79,3 +80,32 @@ class MacroApplyOut(Schema):
     reference: str
     status: str
     priority: int
+
+
+class WebhookIn(Schema):
+    name: str = Field(max_length=200)
+    url: str = Field(max_length=500)
+    events: list[str] = Field(max_length=50, description="verbs or their beginnings: ticket., sla.breached")
+    is_active: bool = True
+
+
+class WebhookOut(Schema):
+    id: int
+    name: str
+    url: str
+    events: list[str]
+    is_active: bool
+    secret: str
+
+
+class DeliveryOut(Schema):
+    id: int
+    event: int
+    verb: str
+    state: str
+    attempts: int
+    last_status: int | None
+    last_error: str
+    created_at: dt.datetime
+    next_attempt_at: dt.datetime
+    delivered_at: dt.datetime | None

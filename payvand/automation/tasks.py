@@ -27,3 +27,12 @@ def automation_tick_task() -> dict[str, int]:
 
     result = automation_tick()
     return {"fired": result.fired, "failed": result.failed, "checked": result.checked}
+
+
+@task()
+def webhooks_task() -> dict[str, int]:
+    """The scheduler's webhooks: queue deliveries of new events, then send the due ones."""
+    from payvand.automation.webhooks import webhooks_collect, webhooks_send
+
+    queued = webhooks_collect()
+    return {"queued": queued, **webhooks_send()}

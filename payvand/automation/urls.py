@@ -16,4 +16,7 @@ urlpatterns = [
     path("macros/<int:macro_id>/delete/", views.macro_delete, name="macro_delete"),
     path("tickets/<int:ticket_id>/macros/", views.ticket_macros, name="ticket_macros"),
     path("tickets/<int:ticket_id>/macros/apply/", views.macro_apply, name="macro_apply"),
+    path("webhooks/", views.webhook_list, name="webhooks"),
+    path("webhooks/<int:webhook_id>/", views.webhook_detail, name="webhook"),
+    path("webhooks/<int:webhook_id>/delete/", views.webhook_delete, name="webhook_delete"),
 ]

@@ -20,6 +20,9 @@ AUTOMATION_VERBS: dict[str, Promise] = {
     "automation.macro_created": _("Macro created"),
     "automation.macro_deleted": _("Macro deleted"),
     "automation.macro_applied": _("Macro applied"),
+    "automation.webhook_created": _("Webhook created"),
+    "automation.webhook_updated": _("Webhook changed"),
+    "automation.webhook_deleted": _("Webhook deleted"),
 }
 
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from payvand.accounts.models import User
-from payvand.automation import selectors, services
+from payvand.automation import selectors, services, webhooks
 from payvand.automation.forms import MacroForm, RuleForm
-from payvand.automation.models import Rule
+from payvand.automation.models import Rule, WebhookSubscription
 from payvand.core.errors import PayvandError, ValidationFailed
-from payvand.core.forms import apply_errors
+from payvand.core.forms import BootstrapForm, apply_errors
 from payvand.core.http import ui_errors
 from payvand.helpdesk.selectors import ticket_get_for_user
 
@@ -130,3 +131,59 @@ def macro_apply(request: HttpRequest, ticket_id: int) -> HttpResponse:
         reasons = [str(e.message) for e in exc.errors] if isinstance(exc, PayvandError) else []
         messages.error(request, " ".join([str(detail), *reasons]))
     return redirect("helpdesk:detail", ticket.pk)
+
+
+# ---------------------------------------------------------------------------------------------- webhooks
+
+
+class WebhookForm(BootstrapForm):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    url = forms.CharField(label=_("Address"), max_length=500)
+    events = forms.CharField(
+        label=_("Events"), max_length=2000, help_text=_("Verbs or their beginnings, comma separated: ticket., sla.")
+    )
+
+
+@ui_errors
+def webhook_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    webhooks.webhook_require_manage(user=user)
+    form = WebhookForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            events = [e.strip() for e in d["events"].split(",")]
+            try:
+                sub = webhooks.webhook_create(
+                    by=user, data=webhooks.WebhookIn(name=d["name"], url=d["url"], events=events)
+                )
+                return redirect("automation:webhook", sub.pk)
+            except ValidationFailed as exc:
+                apply_errors(form, exc)
+        status = 422
+    subs = WebhookSubscription.objects.order_by("name", "id")
+    return render(request, "automation/webhooks.html", {"subs": subs, "form": form}, status=status)
+
+
+@ui_errors
+def webhook_detail(request: HttpRequest, webhook_id: int) -> HttpResponse:
+    user = _user(request)
+    webhooks.webhook_require_manage(user=user)
+    sub = WebhookSubscription.objects.filter(pk=webhook_id).first()
+    if sub is None:
+        raise Http404
+    deliveries = sub.deliveries.order_by("-created_at", "-id")[:100]
+    return render(request, "automation/webhook.html", {"sub": sub, "deliveries": deliveries})
+
+
+@ui_errors
+@require_POST
+def webhook_delete(request: HttpRequest, webhook_id: int) -> HttpResponse:
+    user = _user(request)
+    webhooks.webhook_require_manage(user=user)
+    sub = WebhookSubscription.objects.filter(pk=webhook_id).first()
+    if sub is None:
+        raise Http404
+    webhooks.webhook_delete(subscription=sub, by=user)
+    return redirect("automation:webhooks")

@@ -26,7 +26,7 @@ class Job:
 
 
 def jobs() -> list[Job]:
-    from payvand.automation.tasks import automation_tick_task
+    from payvand.automation.tasks import automation_tick_task, webhooks_task
     from payvand.contacts.tasks import import_files_purge
     from payvand.core.tasks import sessions_purge
     from payvand.helpdesk.tasks import postponed_wake_task, queues_drain_task
@@ -41,6 +41,7 @@ def jobs() -> list[Job]:
         Job("notifications.digest", notifications_digest_send, dt.timedelta(days=1)),
         Job("sla.tick", sla_tick_task, dt.timedelta(minutes=1)),
         Job("automation.tick", automation_tick_task, dt.timedelta(minutes=5)),
+        Job("automation.webhooks", webhooks_task, dt.timedelta(minutes=1)),
     ]
 
 
