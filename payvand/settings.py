@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "payvand.notifications",
     "payvand.reports",
     "payvand.sla",
+    "payvand.automation",
     "payvand.telephony",
     "payvand.mail",
     "payvand.messaging",

@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("projects/", include("payvand.projects.urls")),
     path("reports/", include("payvand.reports.urls")),
     path("sla/", include("payvand.sla.urls")),
+    path("automation/", include("payvand.automation.urls")),
     path("tickets/<int:ticket_id>/worksheet.pdf", worksheet_view, name="ticket_worksheet"),
     path("cartable/", include("payvand.helpdesk.urls_cartable")),
     path("cases/", include("payvand.cases.urls")),

@@ -88,6 +88,7 @@ _CALL_WORK = [
     "cases.start_case",
     "cases.view_casetemplate",
 ]
+_AUTOMATION_MANAGE = [f"automation.{verb}_rule" for verb in ("view", "add", "change", "delete")]
 _CALL_LEAD = [*_CALL_WORK, "telephony.view_all_calls", "telephony.view_call_reports"]
 _MAIL_MANAGE = ["mail.view_mailbox", "mail.view_inboundemail", "mail.reprocess_inboundemail"]
 
@@ -103,6 +104,7 @@ PERMISSIONS: dict[str, list[str]] = {
         *_MAIL_MANAGE,
         *_CHANNELS_MANAGE,
         *_KB_MANAGE,
+        *_AUTOMATION_MANAGE,
     ],
     DISPATCHER: [
         *_CONTACT_WORK,
@@ -113,7 +115,15 @@ PERMISSIONS: dict[str, list[str]] = {
         *_KB_WORK,
     ],
     AGENT: [*_CONTACT_WORK, *_TICKET_WORK, *_CALL_WORK, *_KB_WORK],
-    SERVICE_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_MANAGE, *_SLA_MANAGE, *_CALL_LEAD, *_KB_MANAGE],
+    SERVICE_MANAGER: [
+        *_CONTACT_MANAGE,
+        *_TEAMS_VIEW,
+        *_TICKET_MANAGE,
+        *_SLA_MANAGE,
+        *_CALL_LEAD,
+        *_KB_MANAGE,
+        *_AUTOMATION_MANAGE,
+    ],
     SALES_MANAGER: [*_CONTACT_MANAGE, *_TEAMS_VIEW, *_TICKET_WORK, "helpdesk.view_reports", *_APPOINTMENTS],
     SALES_REP: [*_CONTACT_WORK, "contacts.export_contact", *_TICKET_WORK, *_APPOINTMENTS],
     MARKETER: [*_CONTACT_WORK, "contacts.import_contact", "contacts.export_contact", "helpdesk.view_ticket"],

@@ -26,6 +26,7 @@ class Job:
 
 
 def jobs() -> list[Job]:
+    from payvand.automation.tasks import automation_tick_task, webhooks_task
     from payvand.contacts.tasks import import_files_purge
     from payvand.core.tasks import sessions_purge
     from payvand.helpdesk.tasks import postponed_wake_task, queues_drain_task
@@ -47,6 +48,8 @@ def jobs() -> list[Job]:
         Job("mail.inbound_retry", inbound_retry_task, dt.timedelta(minutes=2)),
         Job("mail.outbound_retry", outbound_retry_task, dt.timedelta(minutes=1)),
         Job("telephony.appointment_reminders", appointment_reminders_task, dt.timedelta(minutes=1)),
+        Job("automation.tick", automation_tick_task, dt.timedelta(minutes=5)),
+        Job("automation.webhooks", webhooks_task, dt.timedelta(minutes=1)),
     ]
 
 

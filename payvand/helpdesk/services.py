@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from rapidfuzz import fuzz
 
 from payvand.accounts.models import Skill, Team, User
+from payvand.automation import hooks as automation_hooks
 from payvand.contacts.models import Contact, Tag
 from payvand.contacts.normalize import normalize_text
 from payvand.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
@@ -186,6 +187,8 @@ def _broadcast(ticket: Ticket, verb: str, *, extra_users: Iterable[int | None] =
 def _set_status(ticket: Ticket, status: Status) -> list[str]:
     now = timezone.now()
     sla_hooks.status_changed(ticket, ticket.status_category, status.category)
+    if status.category != ticket.status_category:
+        automation_hooks.status_changed(ticket, status.category)
     ticket.status = status
     ticket.status_category = status.category
     fields = ["status", "status_category"]
@@ -503,6 +506,7 @@ def ticket_create(
                 exclude=by,
             )
         _broadcast(ticket, "created")
+        automation_hooks.ticket_created(ticket)
     return ticket
 
 
@@ -619,6 +623,7 @@ def ticket_update(*, ticket: Ticket, by: User, version: int | None = None, **cha
                 data={"fields": sorted(before)},
             )
             _broadcast(locked, "updated")
+            automation_hooks.ticket_updated(locked)
     return locked
 
 
@@ -1041,6 +1046,8 @@ def message_add(
         )
         if not is_draft:
             _after_message(locked, message, by)
+        if kind == Message.Kind.INBOUND:
+            automation_hooks.message_received(locked)
     return message
 
 
@@ -1801,6 +1808,8 @@ def task_update(*, task: Task, by: User, **changes: Any) -> Task:
         if handed_over and (task.assignee_id or task.team_id):
             _task_notify(task, ticket, by)
         _broadcast(ticket, "task", extra_users=[task.assignee_id, old_assignee], teams=[task.team_id])
+        if done:
+            automation_hooks.task_done(ticket)
     task.ticket = ticket
     return task
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -745,6 +745,7 @@ def sla_tick(*, now: dt.datetime | None = None, limit: int = TICK_BATCH) -> Tick
             for r in rows
         )
     result.warnings, result.breaches = len(warned), len(breached)
+    _automation_run(rows, breached_ids)
     escalations: dict[tuple[int, str], list[Escalation]] = {}
     for esc in Escalation.objects.filter(policy_id__in={r["policy_id"] for r in rows}).select_related("user", "team"):
         escalations.setdefault((esc.policy_id, esc.on), []).append(esc)
@@ -760,6 +761,22 @@ def sla_tick(*, now: dt.datetime | None = None, limit: int = TICK_BATCH) -> Tick
             else:
                 result.failed += 1
     return result
+
+
+def _automation_run(rows: Sequence[Mapping[str, Any]], breached_ids: set[int]) -> None:
+    """The automation rules on SLA warnings and breaches (once per ticket and tick), only if any exist."""
+    from payvand.automation import hooks as automation_hooks
+    from payvand.automation.engine import active_rules
+
+    if not (active_rules("sla.warning") or active_rules("sla.breached")):
+        return
+    seen: set[tuple[int, bool]] = set()
+    for r in rows:
+        key = (r["ticket_id"], r["id"] in breached_ids)
+        if key not in seen:
+            seen.add(key)
+            with transaction.atomic():
+                automation_hooks.sla_event(*key)
 
 
 def _kind_label(kind: str) -> str:
