@@ -161,12 +161,13 @@ def _header(msg: Message, name: str, defects: list[str]) -> str:
         # Raw 8-bit bytes in the header (no RFC 2047): decode them like a body, then any encoded words.
         text = _fix_header(raw)
         if "=?" in text:
-            try:
-                from email.header import decode_header, make_header
+            from email.errors import MessageError
+            from email.header import decode_header, make_header
 
+            try:
                 text = str(make_header(decode_header(text)))
-            except (ValueError, LookupError, UnicodeDecodeError):
-                pass
+            except (ValueError, LookupError, UnicodeError, MessageError):  # a bad charset name or bad base64
+                defects.append(f"{name}: undecodable encoded word")
         return text
     try:
         value = msg.get(name)

@@ -28,10 +28,10 @@ from payvand.portal.schemas import (
     PortalMessageOut,
     PortalTicketIn,
     PortalTicketOut,
+    PortalTokenOut,
     RatingIn,
     RatingOut,
     ReopenIn,
-    TokenOut,
 )
 
 
@@ -97,14 +97,14 @@ def login_link(request: HttpRequest, payload: EmailIn) -> tuple[int, dict[str, s
     return 202, {"detail": _("If this address is known to us, a sign-in link is on its way.")}
 
 
-@router.post("/login/magic", auth=None, response={200: TokenOut, **ERRORS})
+@router.post("/login/magic", auth=None, response={200: PortalTokenOut, **ERRORS})
 def login_magic(request: HttpRequest, payload: MagicTokenIn) -> dict[str, Any]:
     """Spend a magic link's token (once, before it expires) for an API token."""
     contact = services.magic_link_consume(token=payload.token)
     return {"token": services.token_create(contact=contact), "contact_id": contact.pk, "name": contact.name}
 
 
-@router.post("/login/password", auth=None, response={200: TokenOut, **ERRORS})
+@router.post("/login/password", auth=None, response={200: PortalTokenOut, **ERRORS})
 def login_password(request: HttpRequest, payload: PasswordLoginIn) -> dict[str, Any]:
     contact = services.password_login(email=payload.email, password=payload.password)
     return {"token": services.token_create(contact=contact), "contact_id": contact.pk, "name": contact.name}

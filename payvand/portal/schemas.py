@@ -20,7 +20,7 @@ class PasswordLoginIn(Schema):
     password: str = Field(max_length=200)
 
 
-class TokenOut(Schema):
+class PortalTokenOut(Schema):
     token: str = Field(description="Send it as `Authorization: Bearer <token>` to /api/v1/portal/. Valid 30 days.")
     contact_id: int
     name: str

@@ -75,7 +75,7 @@ def test_a_customer_sends_the_web_form_in_persian_and_the_agent_sees_it_in_the_c
     visitor.wait_for_selector("#webform")
     assert Ticket.objects.count() == 0
     assert visitor.input_value("#id_subject") == "مودم روشن نمی‌شود"
-    assert "برخی فیلدها معتبر نیستند." in visitor.inner_text("#webform")
+    assert "برخی از فیلدها معتبر نیستند." in visitor.inner_text("#webform")
     screenshot(visitor, "webform-error-360-fa")
     # That 422 was the form error we asked for, not a broken page.
     problems.failed[:] = [f for f in problems.failed if not f.startswith("422 ") or "/f/repair/" not in f]
