@@ -204,6 +204,7 @@ def test_a_case_for_the_agents_own_team_opens_the_ticket(client_for, agent_a, te
 
 def test_the_list_page(client_for, admin_user, agent_a, outsider, missed_collection):
     html = client_for(admin_user).get(reverse("cases:list")).content.decode()
+    assert 'id="nav-cases"' in html
     assert "Report a missed collection" in html
     assert "Send a truck" in html
     assert reverse("admin:cases_casetemplate_change", args=[missed_collection.pk]) in html
