@@ -9,9 +9,12 @@ from django.utils.translation import gettext as _
 from ninja import Router
 
 from payvand.accounts.models import User
-from payvand.automation import selectors, services, webhooks
-from payvand.automation.models import Rule, WebhookSubscription
+from payvand.automation import approvals, selectors, services, webhooks
+from payvand.automation.models import ApprovalRequest, Rule, WebhookSubscription
 from payvand.automation.schemas import (
+    ApprovalCreateIn,
+    ApprovalDecideIn,
+    ApprovalOut,
     DeliveryOut,
     MacroApplyIn,
     MacroApplyOut,
@@ -23,7 +26,7 @@ from payvand.automation.schemas import (
     WebhookOut,
 )
 from payvand.automation.schemas import WebhookIn as WebhookInSchema
-from payvand.core.errors import NotFound
+from payvand.core.errors import NotFound, ValidationFailed
 from payvand.core.schemas import ERRORS, PathId
 from payvand.helpdesk.selectors import ticket_get_for_user
 
@@ -193,3 +196,60 @@ def webhook_deliveries(request: HttpRequest, webhook_id: PathId) -> list[Deliver
         )
         for d in sub.deliveries.order_by("-created_at", "-id")[:200]
     ]
+
+
+def _approval_out(a: ApprovalRequest) -> ApprovalOut:
+    return ApprovalOut(
+        id=a.pk,
+        kind=a.kind,
+        amount=str(a.amount) if a.amount is not None else None,
+        currency=a.currency,
+        reason=a.reason,
+        mode=a.mode,
+        state=a.state,
+        target_type=a.target_type.model,
+        target_id=a.target_id,
+        requested_by=a.requested_by_id,
+    )
+
+
+@router.get("/approvals", response={200: list[ApprovalOut], **ERRORS}, summary="Requests waiting for my decision")
+def approval_list(request: HttpRequest) -> list[ApprovalOut]:
+    return [_approval_out(s.request) for s in approvals.approvals_pending_for(user=_user(request))]
+
+
+@router.post("/approvals", response={201: ApprovalOut, **ERRORS}, summary="Request a refund or discount on a ticket")
+def approval_create(request: HttpRequest, payload: ApprovalCreateIn) -> tuple[int, ApprovalOut]:
+    from django.contrib.auth.models import Group
+
+    user = _user(request)
+    ticket = ticket_get_for_user(user=user, ticket_id=payload.ticket, action="change")
+    role = None
+    if payload.role:
+        role = Group.objects.filter(name=payload.role).first()
+        if role is None:
+            raise ValidationFailed.on("role", _("No such role."))
+    people = list(User.objects.filter(pk__in=payload.approvers))
+    if len(people) != len(set(payload.approvers)):
+        raise ValidationFailed.on("approvers", _("No such user."))
+    created = approvals.approval_request(
+        target=ticket,
+        by=user,
+        kind=payload.kind,
+        reason=payload.reason,
+        amount=payload.amount,
+        currency=payload.currency,
+        approvers=people,
+        role=role,
+        mode=payload.mode,
+    )
+    return 201, _approval_out(created)
+
+
+@router.post("/approvals/{approval_id}/decide", response={200: ApprovalOut, **ERRORS}, summary="Approve or reject")
+def approval_decide(request: HttpRequest, approval_id: PathId, payload: ApprovalDecideIn) -> ApprovalOut:
+    user = _user(request)
+    item = approvals.approval_get_for_user(user=user, approval_id=approval_id)
+    return _approval_out(
+        approvals.approval_decide(request=item, by=user, approve=payload.approve, comment=payload.comment)
+    )

@@ -225,3 +225,28 @@ class MacroForm(BootstrapForm):
             row = getattr(self, "_row_of", {}).get(f"actions.{parts[1]}")
             return f"{row}_{parts[2] if len(parts) > 2 else 'type'}" if row else None
         return parts[0]
+
+
+class ApprovalRequestForm(BootstrapForm):
+    kind = forms.ChoiceField(
+        label=_("Request"),
+        choices=[("refund", _("Refund")), ("discount", _("Discount"))],
+    )
+    amount = forms.CharField(label=_("Amount"), max_length=20)
+    currency = forms.CharField(label=_("Currency"), max_length=3, required=False, initial="IRR")
+    reason = forms.CharField(label=_("Reason"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+    role: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Approvers: everyone with the role"), queryset=None, required=False, empty_label="—"
+    )
+    approver = forms.CharField(label=_("or a person (email)"), max_length=254, required=False)
+    mode = forms.ChoiceField(label=_("Needs"), choices=[("any", _("Any one approver")), ("all", _("All approvers"))])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from django.contrib.auth.models import Group
+
+        from payvand.accounts.roles import LABELS
+
+        self.fields["role"].queryset = Group.objects.order_by("name")  # type: ignore[attr-defined]
+        self.fields["role"].label_from_instance = lambda g: str(LABELS.get(g.name, g.name))  # type: ignore[attr-defined]
+        self.style_fields()

@@ -4,6 +4,7 @@ once per change of the rule set. `RuleFiring` counts how often a rule ran on a t
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -198,3 +199,70 @@ class WebhookCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.last_event_id}"
+
+
+class ApprovalRequest(models.Model):
+    """A general approval step on any record (a generic relation): refunds and discounts on tickets now, sales
+    orders and marketing plans later. It goes to approvers (chosen by user, or everyone with a role at the time of
+    the request) and needs any one of them or all of them."""
+
+    class Kind(models.TextChoices):
+        REFUND = "refund", _("Refund")
+        DISCOUNT = "discount", _("Discount")
+        OTHER = "other", _("Other")
+
+    class Mode(models.TextChoices):
+        ANY = "any", _("Any one approver")
+        ALL = "all", _("All approvers")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    target_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE, related_name="+")
+    target_id = models.CharField(max_length=64)
+    target = GenericForeignKey("target_type", "target_id")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    reason = models.TextField(_("reason"))
+    mode = models.CharField(_("needs"), max_length=8, choices=Mode.choices, default=Mode.ANY)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("requested by")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="automation_approval_target_idx")]
+        verbose_name = _("approval request")
+        verbose_name_plural = _("approval requests")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount or ''} ({self.state})"
+
+
+class ApprovalStep(models.Model):
+    """One approver's part of a request."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE, related_name="steps")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="approval_steps")
+    decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices, default=Decision.PENDING)
+    comment = models.TextField(_("comment"), blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["approver", "decision"], name="automation_approval_mine_idx")]
+        constraints = [models.UniqueConstraint(fields=["request", "approver"], name="automation_approval_once")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.approver_id} {self.decision}"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
 
@@ -109,3 +109,34 @@ class DeliveryOut(Schema):
     created_at: dt.datetime
     next_attempt_at: dt.datetime
     delivered_at: dt.datetime | None
+
+
+class ApprovalCreateIn(Schema):
+    ticket: int = Field(ge=1, le=2**63 - 1)
+    kind: str = Field(max_length=16, description="refund, discount or other")
+    amount: str | None = Field(default=None, max_length=20)
+    currency: str = Field(default="", max_length=3)
+    reason: str = Field(max_length=5000)
+    approvers: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(
+        default_factory=list, max_length=50, description="user ids"
+    )
+    role: str | None = Field(default=None, max_length=150, description="a role (group) name")
+    mode: str = Field(default="any", max_length=8)
+
+
+class ApprovalOut(Schema):
+    id: int
+    kind: str
+    amount: str | None
+    currency: str
+    reason: str
+    mode: str
+    state: str
+    target_type: str
+    target_id: str
+    requested_by: int | None
+
+
+class ApprovalDecideIn(Schema):
+    approve: bool
+    comment: str = Field(default="", max_length=5000)

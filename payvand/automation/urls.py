@@ -19,4 +19,7 @@ urlpatterns = [
     path("webhooks/", views.webhook_list, name="webhooks"),
     path("webhooks/<int:webhook_id>/", views.webhook_detail, name="webhook"),
     path("webhooks/<int:webhook_id>/delete/", views.webhook_delete, name="webhook_delete"),
+    path("tickets/<int:ticket_id>/approvals/", views.approval_request_view, name="approval_request"),
+    path("approvals/", views.approval_list, name="approvals"),
+    path("approvals/<int:approval_id>/decide/", views.approval_decide_view, name="approval_decide"),
 ]

@@ -23,6 +23,11 @@ AUTOMATION_VERBS: dict[str, Promise] = {
     "automation.webhook_created": _("Webhook created"),
     "automation.webhook_updated": _("Webhook changed"),
     "automation.webhook_deleted": _("Webhook deleted"),
+    "approval.requested": _("Approval requested"),
+    "approval.approved_by": _("An approver approved"),
+    "approval.rejected_by": _("An approver rejected"),
+    "approval.approved": _("Request approved"),
+    "approval.rejected": _("Request rejected"),
 }
 
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from payvand.accounts.models import User
-from payvand.automation import selectors, services, webhooks
-from payvand.automation.forms import MacroForm, RuleForm
-from payvand.automation.models import Rule, WebhookSubscription
+from payvand.automation import approvals, selectors, services, webhooks
+from payvand.automation.forms import ApprovalRequestForm, MacroForm, RuleForm
+from payvand.automation.models import ApprovalRequest, Rule, WebhookSubscription
 from payvand.core.errors import PayvandError, ValidationFailed
 from payvand.core.forms import BootstrapForm, apply_errors
 from payvand.core.http import ui_errors
+from payvand.core.localization import to_ascii_digits
+from payvand.helpdesk.models import Ticket
 from payvand.helpdesk.selectors import ticket_get_for_user
 
 
@@ -114,7 +117,10 @@ def ticket_macros(request: HttpRequest, ticket_id: int) -> HttpResponse:
     user = _user(request)
     ticket = ticket_get_for_user(user=user, ticket_id=ticket_id)
     macros = list(selectors.macros_for_user(user=user)) if ticket.is_active else []
-    return render(request, "automation/ticket_macros.html", {"ticket": ticket, "macros": macros})
+    target = ContentType.objects.get_for_model(Ticket)
+    requests = ApprovalRequest.objects.filter(target_type=target, target_id=str(ticket.pk)).order_by("-created_at")
+    context = {"ticket": ticket, "macros": macros, "approval_form": ApprovalRequestForm(), "approvals": requests}
+    return render(request, "automation/ticket_macros.html", context)
 
 
 @ui_errors
@@ -187,3 +193,68 @@ def webhook_delete(request: HttpRequest, webhook_id: int) -> HttpResponse:
         raise Http404
     webhooks.webhook_delete(subscription=sub, by=user)
     return redirect("automation:webhooks")
+
+
+# ---------------------------------------------------------------------------------------------- approvals
+
+
+@ui_errors
+@require_POST
+def approval_request_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    user = _user(request)
+    ticket = ticket_get_for_user(user=user, ticket_id=ticket_id, action="change")
+    form = ApprovalRequestForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        approvers = list(User.objects.filter(email__iexact=d["approver"].strip())) if d.get("approver") else []
+        try:
+            if d.get("approver") and not approvers:
+                raise ValidationFailed.on("approver", _("No user has this email."))
+            approvals.approval_request(
+                target=ticket,
+                by=user,
+                kind=d["kind"],
+                reason=d["reason"],
+                amount=to_ascii_digits(d["amount"]),
+                currency=d.get("currency") or "",
+                approvers=approvers,
+                role=d.get("role"),
+                mode=d["mode"],
+            )
+            messages.success(request, _("The request was sent for approval."))
+            return redirect("helpdesk:detail", ticket.pk)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+    errors = "; ".join(
+        f"{form.fields[k].label if k in form.fields else ''}: {' '.join(str(m) for m in v)}"
+        for k, v in form.errors.items()
+    )
+    messages.error(request, _("The request was not sent: %(errors)s") % {"errors": errors})
+    return redirect("helpdesk:detail", ticket.pk)
+
+
+@ui_errors
+def approval_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    steps = list(approvals.approvals_pending_for(user=user))
+    mine = ApprovalRequest.objects.filter(requested_by=user).order_by("-created_at")[:50]
+    return render(request, "automation/approvals.html", {"steps": steps, "mine": mine})
+
+
+@ui_errors
+@require_POST
+def approval_decide_view(request: HttpRequest, approval_id: int) -> HttpResponse:
+    user = _user(request)
+    item = approvals.approval_get_for_user(user=user, approval_id=approval_id)
+    try:
+        approvals.approval_decide(
+            request=item,
+            by=user,
+            approve=request.POST.get("decision") == "approve",
+            comment=request.POST.get("comment", ""),
+        )
+        messages.success(request, _("Your decision was recorded."))
+    except PayvandError as exc:
+        reasons = [str(e.message) for e in exc.errors]
+        messages.error(request, " ".join([str(exc.detail), *reasons]))
+    return redirect("automation:approvals")

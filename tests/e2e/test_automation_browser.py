@@ -16,8 +16,9 @@ from payvand.accounts import roles
 from payvand.accounts.models import Team, User
 from payvand.accounts.services import roles_ensure, team_add_member, user_create
 from payvand.automation.models import Rule
+from payvand.automation.services import MacroIn, macro_create
 from payvand.contacts.services import contact_create
-from payvand.helpdesk.models import Priority, Ticket
+from payvand.helpdesk.models import Message, Priority, Ticket
 from payvand.helpdesk.services import ticket_create
 from tests.e2e.conftest import PageProblems, assert_no_horizontal_overflow, sign_in
 
@@ -93,7 +94,35 @@ def test_an_admin_builds_a_rule_in_persian_and_it_fires_on_a_new_ticket(
     body = page.inner_text("body")
     assert "قاعدهٔ خودکارسازی اجرا شد" in body
     assert TAG in body
+    page.wait_for_selector("#macro-card")
+    page.wait_for_selector("#approval-card")
     screenshot(page, "automation-ticket-fired-fa")
+
+    # A macro from the ticket page: the reply has the customer's name and a Jalali date.
+    macro_create(by=admin, data=MacroIn(name="منتظر مدارک", body="{customer_name} گرامی، تاریخ {date}", personal=True))
+    page.reload()
+    page.wait_for_selector("#macro-select")
+    with page.expect_navigation():
+        page.click("#macro-apply")
+    reply = Message.objects.get(ticket=new).body_text
+    assert reply.startswith("سارا احمدی گرامی، تاریخ ")
+    assert any(
+        month in reply
+        for month in (
+            "فروردین",
+            "اردیبهشت",
+            "خرداد",
+            "تیر",
+            "مرداد",
+            "شهریور",
+            "مهر",
+            "آبان",
+            "آذر",
+            "دی",
+            "بهمن",
+            "اسفند",
+        )
+    )
 
     # The builder on a phone.
     phone = new_page(width=360, height=740, problems=problems)
@@ -104,4 +133,9 @@ def test_an_admin_builds_a_rule_in_persian_and_it_fires_on_a_new_ticket(
     screenshot(phone, "automation-rule-360-fa")
     phone.goto(f"{base}/automation/rules/")
     assert_no_horizontal_overflow(phone)
+    phone.goto(f"{base}/tickets/{new.pk}/")
+    phone.wait_for_selector("#approval-card")
+    phone.click("#approval-card summary")
+    assert_no_horizontal_overflow(phone)
+    screenshot(phone, "automation-ticket-360-fa")
     problems.assert_clean()

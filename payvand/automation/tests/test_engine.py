@@ -292,3 +292,45 @@ def test_it_rejects_bad_rules(data: dict[str, Any], field: str) -> None:
         services.rule_create(by=None, data=services.RuleIn(**values))
     assert field in [e.field for e in exc.value.errors]
     assert not Rule.objects.exists()
+
+
+def test_it_fires_on_sla_breaches_in_the_tick(admin_user: User, team_a: Team, customer_x: Contact) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from payvand.sla.services import sla_tick
+    from payvand.sla.tests.support import policy_new
+
+    policy_new()
+    rule("sla.breached", actions=[{"type": "set_priority", "value": "urgent"}])
+    rule("sla.warning", actions=[{"type": "add_tag", "value": "warned"}])
+    ticket = ticket_new(by=admin_user, requester=customer_x, team=team_a)
+    sla_tick(now=timezone.now() + dt.timedelta(minutes=50))  # 50 of 60 minutes: a warning
+    assert tags(ticket) == {"warned"}
+    assert Ticket.objects.get(pk=ticket.pk).priority == Priority.NORMAL
+    sla_tick(now=timezone.now() + dt.timedelta(days=1))
+    assert Ticket.objects.get(pk=ticket.pk).priority == Priority.URGENT
+    assert event_data(ticket, "automation.fired")["trigger"] == "sla.breached"
+
+
+def test_evaluating_rules_costs_the_same_queries_for_many_rules(
+    admin_user: User, customer_x: Contact, django_assert_max_num_queries: Any
+) -> None:
+    from payvand.automation.engine import active_rules, dispatch
+
+    for i in range(50):
+        rule("ticket.updated", [{"field": "tags", "op": "contains", "value": f"t{i}"}], name=f"r{i}")
+    ticket = ticket_new(by=admin_user, requester=customer_x)
+    active_rules("ticket.updated")
+    with django_assert_max_num_queries(2):  # the rule-set check and the ticket's tags
+        assert dispatch(trigger="ticket.updated", ticket=ticket) == 0
+
+
+def test_the_rule_list_costs_one_query(admin_user: User, api_for: Any, django_assert_max_num_queries: Any) -> None:
+    for i in range(20):
+        rule(name=f"r{i}")
+    api = api_for(admin_user)
+    api.get("/api/v1/automation/rules")
+    with django_assert_max_num_queries(6):  # session/token, permissions, the rules
+        assert len(api.get("/api/v1/automation/rules").json()) == 20
