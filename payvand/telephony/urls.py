@@ -17,5 +17,7 @@ urlpatterns = [
     path("calls/<int:call_id>/callback-done/", views.callback_done, name="callback_done"),
     path("contacts/<int:contact_id>/appointments/", views.appointment_add, name="appointment_add"),
     path("appointments/<int:appointment_id>/done/", views.appointment_done, name="appointment_done"),
+    path("appointments/<int:appointment_id>/edit/", views.appointment_edit, name="appointment_edit"),
+    path("appointments/<int:appointment_id>/cancel/", views.appointment_cancel, name="appointment_cancel"),
     path("appointments/cartable/", views.appointments_cartable, name="appointments_cartable"),
 ]

@@ -303,6 +303,39 @@ def appointment_done(request: HttpRequest, appointment_id: int) -> HttpResponse:
 
 
 @ui_errors
+@require_POST
+def appointment_edit(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """Change a planned call or meeting (kind, start, length, note) from the 360° page; a new start re-arms the
+    reminder."""
+    user = _user(request)
+    appointment = selectors.appointment_get_for_user(user=user, appointment_id=appointment_id, action="change")
+    form = AppointmentForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise _form_errors(form)
+        data = form.cleaned_data
+        changes = {"kind": data["kind"], "starts_at": data["starts_at"], "duration": data["duration"]}
+        changes["note"] = data["note"]
+        services.appointment_update(appointment=appointment, by=user, changes=changes)
+        messages.success(request, _("Changed."))
+    except PayvandError as exc:
+        _errors(request, exc)
+    return redirect(_next(request, reverse("contacts:detail", args=[appointment.contact_id])))
+
+
+@ui_errors
+@require_POST
+def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """Call off a planned call or meeting (it goes; the timeline keeps that it was planned and called off)."""
+    user = _user(request)
+    appointment = selectors.appointment_get_for_user(user=user, appointment_id=appointment_id, action="delete")
+    contact_id = appointment.contact_id
+    services.appointment_delete(appointment=appointment, by=user)
+    messages.success(request, _("Called off."))
+    return redirect(_next(request, reverse("contacts:detail", args=[contact_id])))
+
+
+@ui_errors
 @require_GET
 def appointments_cartable(request: HttpRequest) -> HttpResponse:
     """The cartable's box: the agent's open calls and meetings, with how many there are and how many are due."""
@@ -316,7 +349,17 @@ def section_calls(user: User, contact: Any) -> dict[str, Any]:
 
 
 def section_appointments(user: User, contact: Any) -> dict[str, Any]:
-    return {
-        "appointments": selectors.appointments_for_contact(user=user, contact_id=contact.pk),
-        "appointment_form": AppointmentForm(auto_id="appt-%s"),
-    }
+    appointments = selectors.appointments_for_contact(user=user, contact_id=contact.pk)
+    if appointments and user.has_perm("telephony.change_appointment"):
+        # Rows the viewer may change (their own, or their team's as a lead): each gets a "Change" form with its values.
+        mine = set(
+            selectors.appointment_queryset_for_user(user=user)
+            .filter(pk__in=[a.pk for a in appointments])
+            .values_list("pk", flat=True)
+        )
+        for a in appointments:
+            if a.pk not in mine:
+                continue
+            initial = {"kind": a.kind, "starts_at": a.starts_at, "duration": a.duration, "note": a.note}
+            a.edit_form = AppointmentForm(initial=initial, auto_id=f"appt{a.pk}-%s")  # type: ignore[attr-defined]
+    return {"appointments": appointments, "appointment_form": AppointmentForm(auto_id="appt-%s")}

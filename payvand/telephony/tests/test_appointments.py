@@ -198,3 +198,50 @@ def test_the_list_and_the_cartable_box_take_the_same_queries_for_1_or_20(api_for
     for n in range(19):
         appointment_create(by=agent_a, contact=customer_x, starts_at=start + dt.timedelta(minutes=n))
     assert counts() == one
+
+
+def test_it_is_changed_and_called_off_from_the_360_page(client_for, agent_a, customer_x):
+    from payvand.telephony.services import appointment_create
+
+    client = client_for(agent_a)
+    detail = reverse("contacts:detail", args=[customer_x.pk])
+    a = appointment_create(by=agent_a, contact=customer_x, starts_at=timezone.now() + dt.timedelta(hours=2), note="x")
+    Appointment.objects.filter(pk=a.pk).update(reminded_at=timezone.now())
+    html = client.get(detail).content.decode()
+    assert reverse("telephony:appointment_edit", args=[a.pk]) in html
+    assert reverse("telephony:appointment_cancel", args=[a.pk]) in html
+    r = client.post(
+        reverse("telephony:appointment_edit", args=[a.pk]),
+        {"kind": "meeting", "starts_at": "2027-01-05 11:15", "duration": "45", "note": "At the office", "next": detail},
+    )
+    assert r.status_code == 302
+    assert r["Location"] == detail
+    a.refresh_from_db()
+    assert (a.kind, a.duration, a.note, a.reminded_at) == ("meeting", 45, "At the office", None)
+    assert a.starts_at.astimezone(ZoneInfo(agent_a.time_zone)).strftime("%Y-%m-%d %H:%M") == "2027-01-05 11:15"
+    assert Event.objects.filter(verb="appointment.changed", target_id=a.pk).exists()
+    r = client.post(reverse("telephony:appointment_cancel", args=[a.pk]), {"next": detail})
+    assert r.status_code == 302
+    assert not Appointment.objects.filter(pk=a.pk).exists()
+    assert Event.objects.filter(verb="appointment.deleted", contact=customer_x).exists()
+
+
+def test_a_bad_change_is_an_error_message_and_changes_nothing(client_for, agent_a, agent_b, customer_x):
+    from payvand.telephony.services import appointment_create
+
+    start = timezone.now() + dt.timedelta(hours=2)
+    a = appointment_create(by=agent_a, contact=customer_x, starts_at=start, duration=15, note="keep")
+    r = client_for(agent_a).post(
+        reverse("telephony:appointment_edit", args=[a.pk]),
+        {"kind": "call", "starts_at": "1404/13/40", "duration": "0", "note": "changed"},
+        follow=True,
+    )
+    assert r.status_code == 200
+    assert "Enter a date" in r.content.decode()
+    a.refresh_from_db()
+    assert (a.starts_at, a.duration, a.note) == (start, 15, "keep")
+    # Someone else's plan: not found for them, and still there.
+    assert client_for(agent_b).post(reverse("telephony:appointment_cancel", args=[a.pk])).status_code == 404
+    assert client_for(agent_b).post(reverse("telephony:appointment_edit", args=[a.pk]), {}).status_code == 404
+    assert client_for(agent_a).get(reverse("telephony:appointment_cancel", args=[a.pk])).status_code == 405
+    assert Appointment.objects.filter(pk=a.pk).exists()
