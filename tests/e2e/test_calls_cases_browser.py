@@ -111,6 +111,17 @@ def test_guided_case_and_scheduled_call_on_the_360_page_in_persian(live_server: 
     phone.locator("#contact-appointments").wait_for(state="visible")
     assert_no_horizontal_overflow(phone)
     screenshot(phone, "calls-360-fa-phone")
+    # Change it on the phone: the form shows the Jalali start in Persian digits; move it by an hour.
+    phone.locator(".pv-appointment-edit summary").click()
+    edit = phone.locator(".pv-appointment-edit form").first
+    start_field = edit.locator("input[name=starts_at]")
+    assert "۱۴۰۵/۰۹/۲۰" in start_field.input_value()
+    start_field.fill("۱۴۰۵/۰۹/۲۰ ۱۱:۳۰")
+    assert_no_horizontal_overflow(phone)
+    screenshot(phone, "calls-360-fa-phone-change")
+    edit.locator("button[type=submit]").click()
+    phone.wait_for_load_state("load")
+    assert "۱۱:۳۰" in phone.locator("#contact-appointments li[id^=appointment-]").first.inner_text()
     phone.goto(f"{base}/cartable/")
     phone.locator("#appointment-rows").wait_for(state="visible")
     assert "پیگیری بازپرداخت" in phone.locator("#appointment-rows").inner_text()
