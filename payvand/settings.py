@@ -276,6 +276,9 @@ ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 # The SMTP listener of payvand.mail (`manage.py smtp_listen`; `manage.py serve` starts it when the port is not 0).
 MAIL_SMTP_HOST = env_str("MAIL_SMTP_HOST", "127.0.0.1")
 MAIL_SMTP_PORT = env_int("MAIL_SMTP_PORT", 0)
+# A PEM file of certificate authorities to trust for IMAP servers (instead of the system's), for mailboxes whose
+# own "IMAP CA certificate file" is empty. Certificates are always verified (host name too).
+MAIL_IMAP_CA_FILE = env_str("MAIL_IMAP_CA_FILE", "")
 
 # Telephony (docs/telephony.md): the Asterisk Manager Interface, for `manage.py telephony_ami` and click-to-call.
 TELEPHONY_AMI_HOST = env_str("TELEPHONY_AMI_HOST", "")

@@ -33,6 +33,7 @@ class MailboxAdmin(admin.ModelAdmin[Mailbox]):
                     "imap_host",
                     "imap_port",
                     "imap_tls",
+                    "imap_ca_file",
                     "imap_user",
                     "imap_password",
                     "imap_folder",

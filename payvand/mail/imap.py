@@ -9,7 +9,9 @@ import imaplib
 import logging
 import ssl
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from payvand.mail.models import InboundEmail, Mailbox
 from payvand.mail.services import inbound_store
@@ -19,14 +21,43 @@ log = logging.getLogger(__name__)
 BATCH = 50
 
 
+def tls_context(mailbox: Mailbox) -> ssl.SSLContext:
+    """The TLS settings for a mailbox's IMAP server: the certificate and the host name are always checked, against
+    the mailbox's CA file, else MAIL_IMAP_CA_FILE, else the system's trusted authorities."""
+    cafile = mailbox.imap_ca_file.strip() or settings.MAIL_IMAP_CA_FILE.strip() or None
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except OSError as exc:  # missing, unreadable, or not PEM certificates (ssl.SSLError is an OSError)
+        message = _("The IMAP CA certificate file %(path)s can't be used: %(error)s") % {
+            "path": cafile,
+            "error": exc.strerror or exc,
+        }
+        raise OSError(message) from exc
+
+
 def _connect(mailbox: Mailbox, timeout: float = 30) -> imaplib.IMAP4:
     if mailbox.imap_tls:
-        context = ssl.create_default_context()
+        context = tls_context(mailbox)
         return imaplib.IMAP4_SSL(mailbox.imap_host, mailbox.imap_port, ssl_context=context, timeout=timeout)
     conn = imaplib.IMAP4(mailbox.imap_host, mailbox.imap_port, timeout=timeout)
     if "STARTTLS" in conn.capabilities:
-        conn.starttls(ssl_context=ssl.create_default_context())
+        try:
+            conn.starttls(ssl_context=tls_context(mailbox))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                conn.shutdown()
+            raise
     return conn
+
+
+def _describe(mailbox: Mailbox, exc: BaseException) -> str:
+    """The error as the admin sees it on the mailbox."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _(
+            "The TLS certificate of the IMAP server %(server)s is not trusted (%(reason)s). If it is signed by your "
+            "own certificate authority, set the mailbox's IMAP CA certificate file (or MAIL_IMAP_CA_FILE)."
+        ) % {"server": f"{mailbox.imap_host}:{mailbox.imap_port}", "reason": exc.verify_message or exc.reason}
+    return str(exc)
 
 
 def _quote(folder: str) -> str:
@@ -35,11 +66,12 @@ def _quote(folder: str) -> str:
 
 def imap_poll(*, mailbox: Mailbox, connect: object = None) -> int:
     """Fetch and store a mailbox's unseen messages (at most BATCH per poll). Returns how many were stored new."""
-    conn: imaplib.IMAP4 = connect(mailbox) if callable(connect) else _connect(mailbox)
+    conn: imaplib.IMAP4 | None = None
     stored = 0
     try:
+        conn = connect(mailbox) if callable(connect) else _connect(mailbox)
         conn.login(mailbox.imap_user, mailbox.imap_password)
-        typ, _data = conn.select(_quote(mailbox.imap_folder))
+        typ, _resp = conn.select(_quote(mailbox.imap_folder))
         if typ != "OK":
             raise imaplib.IMAP4.error(f"cannot open folder {mailbox.imap_folder}")
         typ, data = conn.uid("SEARCH", "UNSEEN")
@@ -55,10 +87,10 @@ def imap_poll(*, mailbox: Mailbox, connect: object = None) -> int:
             stored += int(created)
             # Committed: now acknowledge.
             if mailbox.imap_after == Mailbox.AfterImport.MOVE and mailbox.imap_move_to:
-                typ, _ = conn.uid("COPY", uid, _quote(mailbox.imap_move_to))
+                typ, _resp = conn.uid("COPY", uid, _quote(mailbox.imap_move_to))
                 if typ != "OK":
                     conn.create(_quote(mailbox.imap_move_to))
-                    typ, _ = conn.uid("COPY", uid, _quote(mailbox.imap_move_to))
+                    typ, _resp = conn.uid("COPY", uid, _quote(mailbox.imap_move_to))
                 if typ == "OK":
                     conn.uid("STORE", uid, "+FLAGS", "(\\Deleted \\Seen)")
                     moved = True
@@ -69,11 +101,13 @@ def imap_poll(*, mailbox: Mailbox, connect: object = None) -> int:
         Mailbox.objects.filter(pk=mailbox.pk).update(imap_polled_at=timezone.now(), imap_error="")
     except (imaplib.IMAP4.error, OSError) as exc:
         log.warning("IMAP poll of %s failed: %s", mailbox.address, exc)
-        Mailbox.objects.filter(pk=mailbox.pk).update(imap_polled_at=timezone.now(), imap_error=str(exc)[:2000])
+        error = _describe(mailbox, exc)
+        Mailbox.objects.filter(pk=mailbox.pk).update(imap_polled_at=timezone.now(), imap_error=error[:2000])
         raise
     finally:
-        with contextlib.suppress(imaplib.IMAP4.error, OSError):
-            conn.logout()
+        if conn is not None:
+            with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                conn.logout()
     return stored
 
 

@@ -56,6 +56,15 @@ class Mailbox(models.Model):
     imap_host = models.CharField(_("IMAP host"), max_length=255, blank=True)
     imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
     imap_tls = models.BooleanField(_("IMAP over TLS"), default=True)
+    imap_ca_file = models.CharField(
+        _("IMAP CA certificate file"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Path to a PEM file of the certificate authority that signed the IMAP server's certificate, when it is "
+            "not one the system trusts (your own CA); empty: MAIL_IMAP_CA_FILE, else the system's authorities."
+        ),
+    )
     imap_user = models.CharField(_("IMAP user"), max_length=255, blank=True)
     imap_password = models.CharField(_("IMAP password"), max_length=255, blank=True)
     imap_folder = models.CharField(_("IMAP folder"), max_length=255, default="INBOX")

@@ -204,11 +204,12 @@ def test_it_retries_a_failed_send_with_backoff_and_shows_it_on_the_ticket(
 DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
 
 
-@pytest.fixture
-def dovecot() -> Iterator[dict[str, Any]]:
-    if DOVECOT is None:
-        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd); the IMAP test needs a real server")
-    root = Path(tempfile.mkdtemp(prefix="payvand-dovecot-", dir="/tmp"))
+OPENSSL = shutil.which("openssl")
+
+
+def _start_dovecot(root: Path, tls: dict[str, Path] | None = None) -> dict[str, Any]:
+    """Start a Dovecot on 127.0.0.1 with one user (support@payvand.test / secret) in `root`. With `tls` (a
+    certificate and its key) it serves IMAPS on one port and IMAP with STARTTLS required on the other."""
     root.chmod(0o755)
     if os.getuid() == 0:
         user = pwd.getpwnam("dovecot") if _has_user("dovecot") else pwd.getpwnam("nobody")
@@ -219,6 +220,16 @@ def dovecot() -> Iterator[dict[str, Any]]:
     os.chown(root / "mail", uid, gid)
     (root / "users").write_text("support@payvand.test:{PLAIN}secret\n")
     port = free_port()
+    imaps_port = free_port() if tls else 0
+    if tls:
+        dh = Path("/usr/share/dovecot/dh.pem")
+        ssl_conf = (
+            f"ssl = required\nssl_cert = <{tls['cert']}\nssl_key = <{tls['key']}\n"
+            + (f"ssl_dh = <{dh}\n" if dh.exists() else "")
+            + "disable_plaintext_auth = yes\n"
+        )
+    else:
+        ssl_conf = "ssl = no\ndisable_plaintext_auth = no\n"
     conf = root / "dovecot.conf"
     conf.write_text(
         f"""protocols = imap
@@ -227,9 +238,7 @@ base_dir = {root}/run
 state_dir = {root}/state
 instance_name = payvand-test-{port}
 log_path = {root}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
+{ssl_conf}auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u
 first_valid_uid = 0
 passdb {{
@@ -247,7 +256,9 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
   }}
 }}
 service anvil {{
@@ -255,22 +266,118 @@ service anvil {{
 }}
 """
     )
+    assert DOVECOT is not None
     subprocess.run([DOVECOT, "-c", str(conf)], check=True, timeout=20)  # noqa: S603
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
+    for p in [port, imaps_port] if tls else [port]:
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", p), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+    return {"port": port, "imaps_port": imaps_port, "root": root}
+
+
+def _stop_dovecot(root: Path) -> None:
+    pid_file = root / "run" / "master.pid"
+    if pid_file.exists():
+        os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+        time.sleep(0.3)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def dovecot() -> Iterator[dict[str, Any]]:
+    if DOVECOT is None:
+        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd); the IMAP test needs a real server")
+    root = Path(tempfile.mkdtemp(prefix="payvand-dovecot-", dir="/tmp"))
     try:
-        yield {"port": port, "root": root}
+        yield _start_dovecot(root)
     finally:
-        pid_file = root / "run" / "master.pid"
-        if pid_file.exists():
-            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
-            time.sleep(0.3)
-        shutil.rmtree(root, ignore_errors=True)
+        _stop_dovecot(root)
+
+
+def _openssl(*args: str) -> None:
+    assert OPENSSL is not None
+    subprocess.run([OPENSSL, *args], check=True, capture_output=True, timeout=60)  # noqa: S603
+
+
+@pytest.fixture(scope="module")
+def certificates() -> Iterator[dict[str, Path]]:
+    """A test certificate authority, a server certificate for 127.0.0.1 it signed, and another CA that signed
+    nothing (the wrong one), made with the openssl command line."""
+    if DOVECOT is None:
+        pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd); the IMAP test needs a real server")
+    if OPENSSL is None:
+        pytest.skip("the openssl command is not installed; the IMAP TLS test makes its certificates with it")
+    folder = Path(tempfile.mkdtemp(prefix="payvand-certs-", dir="/tmp"))
+    folder.chmod(0o755)
+    days = ("-days", "2")
+    for name, subject in (("ca", "/CN=Payvand test CA"), ("other-ca", "/CN=Someone else's CA")):
+        _openssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(folder / f"{name}.key"),
+            "-out",
+            str(folder / f"{name}.pem"),
+            "-subj",
+            subject,
+            *days,
+        )
+    _openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        str(folder / "server.key"),
+        "-out",
+        str(folder / "server.csr"),
+        "-subj",
+        "/CN=127.0.0.1",
+    )
+    (folder / "ext.cnf").write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
+    )
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        str(folder / "server.csr"),
+        "-CA",
+        str(folder / "ca.pem"),
+        "-CAkey",
+        str(folder / "ca.key"),
+        "-CAcreateserial",
+        "-out",
+        str(folder / "server.pem"),
+        "-extfile",
+        str(folder / "ext.cnf"),
+        *days,
+    )
+    for path in folder.iterdir():
+        path.chmod(0o644)
+    yield {
+        "ca": folder / "ca.pem",
+        "other_ca": folder / "other-ca.pem",
+        "cert": folder / "server.pem",
+        "key": folder / "server.key",
+    }
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def dovecot_tls(certificates: dict[str, Path]) -> Iterator[dict[str, Any]]:
+    root = Path(tempfile.mkdtemp(prefix="payvand-dovecot-", dir="/tmp"))
+    try:
+        yield {**_start_dovecot(root, tls=certificates), "ca": certificates["ca"], "other_ca": certificates["other_ca"]}
+    finally:
+        _stop_dovecot(root)
 
 
 def _has_user(name: str) -> bool:
@@ -379,3 +486,124 @@ def test_it_records_a_bad_imap_login(dovecot: dict[str, Any], db: None) -> None:
         imap_poll(mailbox=mailbox)
     mailbox.refresh_from_db()
     assert mailbox.imap_error
+
+
+# ---------------------------------------------------------------------------------------------- IMAP over TLS
+
+
+def _imaps(server: dict[str, Any]) -> Any:
+    """The test's own client: IMAPS, trusting the test CA."""
+    import imaplib
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(server["ca"]))
+    conn = imaplib.IMAP4_SSL("127.0.0.1", server["imaps_port"], ssl_context=context, timeout=10)
+    conn.login("support@payvand.test", "secret")
+    return conn
+
+
+def _tls_mailbox(server: dict[str, Any], **fields: Any) -> Mailbox:
+    return Mailbox.objects.create(
+        **{
+            "name": "Support",
+            "address": "support@payvand.test",
+            "imap_host": "127.0.0.1",
+            "imap_port": server["imaps_port"],
+            "imap_tls": True,
+            "imap_ca_file": str(server["ca"]),
+            "imap_user": "support@payvand.test",
+            "imap_password": "secret",
+            **fields,
+        }
+    )
+
+
+def test_it_polls_over_imaps_and_starttls_trusting_the_mailbox_ca_then_marks_or_moves(
+    dovecot_tls: dict[str, Any], team_a: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+
+    log = dovecot_tls["root"] / "dovecot.log"
+    # Dovecot counts 127.0.0.1 as secure and would take a plain login: its log says which logins were over TLS.
+    conn = _imaps(dovecot_tls)
+    for raw in (eml(), eml(message_id="<m2@example.com>", subject="Second")):
+        conn.append("INBOX", None, None, raw)
+    conn.logout()
+    mailbox = _tls_mailbox(dovecot_tls, team=team_a)
+    # Implicit TLS (IMAPS), mark as seen.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert imap_poll(mailbox=mailbox) == 2
+    assert Ticket.objects.count() == 2
+    conn = _imaps(dovecot_tls)
+    conn.select("INBOX")
+    assert conn.uid("SEARCH", "UNSEEN")[1] == [b""]
+    assert len(conn.uid("SEARCH", "SEEN")[1][0].split()) == 2
+    conn.append("INBOX", None, None, eml(message_id="<m3@example.com>", subject="Third"))
+    conn.logout()
+    # STARTTLS on the plain port, move to a folder.
+    mailbox.imap_tls = False
+    mailbox.imap_port = dovecot_tls["port"]
+    mailbox.imap_after = Mailbox.AfterImport.MOVE
+    mailbox.imap_move_to = "Payvand"
+    mailbox.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert imap_poll(mailbox=mailbox) == 1
+    assert Ticket.objects.count() == 3
+    conn = _imaps(dovecot_tls)
+    conn.select("INBOX")
+    assert len(conn.uid("SEARCH", "ALL")[1][0].split()) == 2
+    conn.select('"Payvand"')
+    assert len(conn.uid("SEARCH", "ALL")[1][0].split()) == 1
+    conn.logout()
+    mailbox.refresh_from_db()
+    assert mailbox.imap_error == ""
+    # Every login the server saw (the test's and the poller's over IMAPS and STARTTLS) was over TLS.
+    logins = [line for line in log.read_text().splitlines() if "imap-login: Info: Login:" in line]
+    assert len(logins) == 5
+    assert all(", TLS," in line for line in logins), logins
+
+
+@pytest.mark.parametrize("starttls", [False, True], ids=["imaps", "starttls"])
+def test_it_refuses_an_untrusted_imap_certificate_records_why_and_loses_nothing(
+    dovecot_tls: dict[str, Any], db: None, settings: Any, starttls: bool
+) -> None:
+    import ssl
+
+    conn = _imaps(dovecot_tls)
+    conn.append("INBOX", None, None, eml())
+    conn.logout()
+    port = dovecot_tls["port"] if starttls else dovecot_tls["imaps_port"]
+    # No CA file: the system's authorities, which never signed the test certificate. Verification stays on.
+    settings.MAIL_IMAP_CA_FILE = ""
+    mailbox = _tls_mailbox(dovecot_tls, imap_ca_file="", imap_port=port, imap_tls=not starttls)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        imap_poll(mailbox=mailbox)
+    mailbox.refresh_from_db()
+    assert "is not trusted" in mailbox.imap_error
+    assert f"127.0.0.1:{port}" in mailbox.imap_error
+    assert "CA certificate file" in mailbox.imap_error
+    # Another authority's certificate (here through the installation-wide setting) is as wrong.
+    settings.MAIL_IMAP_CA_FILE = str(dovecot_tls["other_ca"])
+    Mailbox.objects.filter(pk=mailbox.pk).update(imap_error="")
+    with pytest.raises(ssl.SSLCertVerificationError):
+        imap_poll(mailbox=mailbox)
+    mailbox.refresh_from_db()
+    assert "is not trusted" in mailbox.imap_error
+    # A CA file that isn't there: said so, not taken as "trust anything".
+    mailbox.imap_ca_file = "/nonexistent/payvand-ca.pem"
+    mailbox.save()
+    with pytest.raises(OSError, match="can't be used"):
+        imap_poll(mailbox=mailbox)
+    mailbox.refresh_from_db()
+    assert "/nonexistent/payvand-ca.pem" in mailbox.imap_error
+    # Nothing was fetched, nothing acknowledged: the message waits unseen for the next poll.
+    assert InboundEmail.objects.count() == 0
+    conn = _imaps(dovecot_tls)
+    conn.select("INBOX")
+    assert len(conn.uid("SEARCH", "UNSEEN")[1][0].split()) == 1
+    conn.logout()
+    # With the right CA it comes in.
+    mailbox.imap_ca_file = str(dovecot_tls["ca"])
+    mailbox.save()
+    assert imap_poll(mailbox=mailbox) == 1
+    mailbox.refresh_from_db()
+    assert mailbox.imap_error == ""
