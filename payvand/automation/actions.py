@@ -220,14 +220,33 @@ def _send_email(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
 
 
 def _send_sms(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
-    # There is no SMS channel in Payvand yet: the message is recorded on the timeline for the channel to pick up.
-    to = _requester_identity(ticket, "phone")
+    """Text the requester through the SMS channel (payvand.messaging): the SMS is a reply on the ticket with channel
+    SMS, authored by the macro's agent (a rule's has none), delivered after commit by the configured backend with
+    its retries; a rolled-back rule sends nothing. A customer without a number is a recorded skip, not a failure."""
+    from payvand.helpdesk import services as helpdesk
+    from payvand.helpdesk.models import Channel
+    from payvand.messaging.services import sms_number_for
+
+    text = render_text(str(action.get("text") or ""), ticket)
+    to = sms_number_for(ticket)
+    if not to:
+        event_record(
+            actor=rule.actor,
+            verb="automation.sms_skipped",
+            target=ticket,
+            contact=ticket.requester,
+            data={"rule": rule.id, "name": rule.name, "reason": _("The customer has no phone number.")},
+        )
+        return
+    message = helpdesk.message_add(
+        ticket=ticket, by=rule.actor, body=text, channel=Channel.SMS, automatic=rule.actor is None
+    )
     event_record(
-        actor=None,
-        verb="automation.sms_recorded",
+        actor=rule.actor,
+        verb="automation.sms_sent",
         target=ticket,
         contact=ticket.requester,
-        data={"rule": rule.id, "to": to, "text": render_text(str(action.get("text") or ""), ticket)},
+        data={"rule": rule.id, "to": to, "message": message.pk},
     )
 
 

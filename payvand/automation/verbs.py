@@ -13,6 +13,8 @@ AUTOMATION_VERBS: dict[str, Promise] = {
     "automation.limit_reached": _("Automation rule stopped: it ran as often as allowed on this ticket"),
     "automation.email_sent": _("Automatic email to the customer"),
     "automation.sms_recorded": _("Automatic SMS recorded (no SMS channel installed)"),
+    "automation.sms_sent": _("Automatic SMS to the customer"),
+    "automation.sms_skipped": _("Automatic SMS not sent: the customer has no phone number"),
     "automation.webhook_queued": _("Webhook call queued"),
     "automation.rule_created": _("Automation rule created"),
     "automation.rule_updated": _("Automation rule changed"),

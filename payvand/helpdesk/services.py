@@ -961,6 +961,7 @@ def message_add(
     channel: str = "",
     external_id: str = "",
     reply_to_closed: str = "",
+    automatic: bool = False,
 ) -> Message:
     """Add a public reply, an internal note or an inbound customer message. Replies of teams with review switched
     on wait for a dispatcher; drafts wait for their author. @name@example.com mentions notify those people.
@@ -969,7 +970,8 @@ def message_add(
     it. On a closed or cancelled ticket it reopens it when `settings.TICKET_REPLY_TO_CLOSED` is "reopen";
     otherwise ("follow_up") it opens a new ticket linked to the old one as its follow-up, and the returned message
     belongs to that new ticket (`message.ticket`). `reply_to_closed` ("reopen" or "follow_up") overrides the setting
-    for this message (a mailbox's own choice)."""
+    for this message (a mailbox's own choice). An `automatic` reply (an automation rule's SMS) is sent like any
+    other but is not the ticket's first response for the SLA."""
     errors: list[FieldError] = []
     if kind not in Message.Kind.values:
         errors.append(FieldError("kind", _("Unknown message kind.")))
@@ -1045,7 +1047,7 @@ def message_add(
             data={"message": message.pk, "review": review, **({"reopened": True} if fields else {})},
         )
         if not is_draft:
-            _after_message(locked, message, by)
+            _after_message(locked, message, by, automatic=automatic)
         if kind == Message.Kind.INBOUND:
             automation_hooks.message_received(locked)
     return message
@@ -1124,7 +1126,7 @@ def _follow_up(
     )
 
 
-def _after_message(ticket: Ticket, message: Message, by: User | None) -> None:
+def _after_message(ticket: Ticket, message: Message, by: User | None, *, automatic: bool = False) -> None:
     """What a message that is no longer a draft sets off: mentions, review queue or sending, notifications."""
     mentioned: list[User] = []
     if message.kind != Message.Kind.INBOUND and message.author_id is not None:
@@ -1155,7 +1157,7 @@ def _after_message(ticket: Ticket, message: Message, by: User | None) -> None:
             exclude=by,
         )
     elif message.kind == Message.Kind.REPLY:
-        _send_reply(ticket, message, by)
+        _send_reply(ticket, message, by, automatic=automatic)
     if message.kind in (Message.Kind.INBOUND, Message.Kind.NOTE):
         mentioned_ids = {u.pk for u in mentioned}
         notify(
@@ -1178,14 +1180,16 @@ def _dispatchers(team_id: int | None) -> list[int]:
     )
 
 
-def _send_reply(ticket: Ticket, message: Message, by: User | None) -> None:
-    """Mark the reply sent and hand it to the outbound channel (email to the requester for now), after commit."""
+def _send_reply(ticket: Ticket, message: Message, by: User | None, *, automatic: bool = False) -> None:
+    """Mark the reply sent and hand it to the outbound channel (email to the requester for now), after commit. An
+    automatic reply leaves the first-response time and the SLA clocks alone."""
     now = timezone.now()
     message.sent_at = now
     message.save(update_fields=["sent_at"])
-    if Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(first_response_at=now):
-        ticket.first_response_at = now
-    sla_hooks.agent_replied(ticket, now)
+    if not automatic:
+        if Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(first_response_at=now):
+            ticket.first_response_at = now
+        sla_hooks.agent_replied(ticket, now)
     message_id = message.pk
     from payvand.helpdesk.tasks import reply_deliver
 

@@ -252,21 +252,35 @@ def _last_inbound(ticket_id: int, kinds: Iterable[str]) -> InboundMessage | None
     )
 
 
+def sms_number_for(ticket: Ticket) -> str:
+    """The number an SMS about the ticket goes to: the one the customer last wrote from on this ticket, else their
+    primary phone, else the number they once texted us from. "" when they have none."""
+    last = _last_inbound(ticket.pk, [Kind.SMS])
+    if last is not None:
+        return _address_of(Kind.SMS, last.sender)
+    phone = (
+        Identity.objects.filter(contact_id=ticket.requester_id, kind=Identity.Kind.PHONE)
+        .order_by("-is_primary", "id")
+        .values_list("value", flat=True)
+        .first()
+    )
+    if phone:
+        return phone
+    texted = (
+        ChannelIdentity.objects.filter(contact_id=ticket.requester_id, kind=Kind.SMS)
+        .order_by("-last_seen_at", "-id")
+        .values_list("address", flat=True)
+        .first()
+    )
+    return texted or ""
+
+
 def _destination(message: Message) -> tuple[str, str] | None:
     """(kind, address) a reply goes to, from its channel: SMS to the number the customer wrote from (else their
     phone), social back to the messenger they last used. None: not ours (email and the rest)."""
     ticket = message.ticket
     if message.channel == Channel.SMS:
-        last = _last_inbound(ticket.pk, [Kind.SMS])
-        if last is not None:
-            return Kind.SMS, _address_of(Kind.SMS, last.sender)
-        phone = (
-            Identity.objects.filter(contact_id=ticket.requester_id, kind=Identity.Kind.PHONE)
-            .order_by("-is_primary", "id")
-            .values_list("value", flat=True)
-            .first()
-        )
-        return (Kind.SMS, phone) if phone else (Kind.SMS, "")
+        return Kind.SMS, sms_number_for(ticket)
     if message.channel == Channel.SOCIAL:
         last = _last_inbound(ticket.pk, [Kind.TELEGRAM, Kind.WHATSAPP])
         if last is not None:

@@ -130,8 +130,9 @@ def test_it_assigns_sets_fields_and_adds_tasks_by_skill(
     assert task.required_skill_id == skill.pk
 
 
-def test_it_notifies_emails_and_records_sms(admin_user: User, agent_a: User, customer_x: Contact) -> None:
-    phones = list(Identity.objects.filter(contact=customer_x, kind="phone").values_list("value", flat=True))
+def test_it_notifies_emails_and_skips_the_sms_without_a_phone(
+    admin_user: User, agent_a: User, customer_x: Contact
+) -> None:
     Identity.objects.filter(contact=customer_x, kind="phone").delete()
     rule(
         actions=[
@@ -140,20 +141,16 @@ def test_it_notifies_emails_and_records_sms(admin_user: User, agent_a: User, cus
             {"type": "send_sms", "text": "Hi {customer_name}"},
         ]
     )
-    # The SMS needs a phone: the whole rule is undone (no notification, no email) and the failure recorded.
-    first = ticket_new(by=admin_user, requester=customer_x)
-    assert "automation.fired" not in verbs(first)
-    assert "automation.email_sent" not in verbs(first)
-    assert event_data(first, "automation.failed")["reason"] == "Some fields are not valid."
-    assert Notification.objects.filter(user=agent_a, kind="automation").count() == 0
-    Identity.objects.create(contact=customer_x, kind="phone", value=phones[0])
+    # Without a phone the SMS is a recorded skip: the rest of the rule stands.
     ticket = ticket_new(by=admin_user, requester=customer_x)
     assert (
         Notification.objects.get(user=agent_a, kind="automation").title
         == f"{ticket.reference}: Look at Printer is broken"
     )
-    assert event_data(ticket, "automation.sms_recorded")["text"] == f"Hi {customer_x.name}"
     assert event_data(ticket, "automation.email_sent")["to"] == "x@example.com"
+    assert event_data(ticket, "automation.sms_skipped")["reason"] == "The customer has no phone number."
+    assert event_data(ticket, "automation.fired")["actions"] == ["notify", "send_email", "send_sms"]
+    assert not ticket.messages.filter(channel="sms").exists()
 
 
 def test_it_sends_the_email_after_commit(
