@@ -24,9 +24,20 @@ from payvand.core.services import event_record
 from payvand.helpdesk.models import DONE_CATEGORIES, Category, Status, StatusCategory, Ticket, TicketType
 
 if TYPE_CHECKING:
-    from payvand.automation.engine import Compiled
+    from payvand.automation.engine import Compiled, Facts
 
 SYSTEM = cast(User, None)  # rules act for no one: their events carry no actor
+
+
+class _Unchanged:
+    """What an action returns when it left the ticket's row and tags as they were (the engine then does not read
+    the ticket again); any other result, None included, means "read it again"."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED = _Unchanged()
 
 
 def _by(rule: Compiled) -> User:
@@ -78,14 +89,14 @@ def _requester_identity(ticket: Ticket, kind: str) -> str:
     return value
 
 
-def _set_status(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
+def _set_status(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> object:
     from payvand.helpdesk import services as helpdesk
 
     status = Status.objects.filter(pk=int(action.get("id") or 0)).first()
     if status is None:
         raise ValidationFailed.on("value", _("This status no longer exists."))
     if status.pk == ticket.status_id:
-        return
+        return UNCHANGED
     if status.category == StatusCategory.RESOLVED:
         helpdesk.ticket_resolve(
             ticket=ticket, by=_closer(rule), resolution=_("Resolved by rule %(name)s") % {"name": rule.name}
@@ -102,6 +113,7 @@ def _set_status(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
         raise Conflict(detail=_("Reopen the ticket before changing it."))
     else:
         helpdesk.ticket_set_status(ticket=ticket, by=_by(rule), status=status)
+    return None
 
 
 def _set_priority(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
@@ -128,13 +140,15 @@ def _set_category(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> Non
     helpdesk.ticket_update(ticket=ticket, by=_by(rule), category=category)
 
 
-def _add_tag(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
+def _add_tag(action: dict[str, Any], ticket: Ticket, rule: Compiled, tags: list[str] | None = None) -> object:
+    """`tags`: the ticket's tag names when the engine has read them already for this ticket as it is now."""
     from payvand.helpdesk import services as helpdesk
 
-    names = list(ticket.tags.values_list("name", flat=True))
+    names = tags if tags is not None else list(ticket.tags.values_list("name", flat=True))
     if str(action["value"]).casefold() in {n.casefold() for n in names}:
-        return
+        return UNCHANGED
     helpdesk.ticket_update(ticket=ticket, by=_by(rule), tags=[*names, str(action["value"])])
+    return None
 
 
 def _team(action: dict[str, Any]) -> Team:
@@ -144,23 +158,27 @@ def _team(action: dict[str, Any]) -> Team:
     return team
 
 
-def _assign_team(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
+def _assign_team(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> object:
     from payvand.helpdesk import services as helpdesk
 
     team = _team(action)
-    if ticket.team_id != team.pk:
-        helpdesk.ticket_assign(ticket=ticket, by=_by(rule), assignee=None, team=team)
+    if ticket.team_id == team.pk:
+        return UNCHANGED
+    helpdesk.ticket_assign(ticket=ticket, by=_by(rule), assignee=None, team=team)
+    return None
 
 
-def _assign_user(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
+def _assign_user(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> object:
     from payvand.helpdesk import services as helpdesk
 
     user = User.objects.filter(pk=int(action.get("id") or 0)).first()
     if user is None:
         raise ValidationFailed.on("value", _("This user no longer exists."))
-    if ticket.assignee_id != user.pk:
-        team = ticket.team if ticket.team_id and user.memberships.filter(team_id=ticket.team_id).exists() else None
-        helpdesk.ticket_assign(ticket=ticket, by=_by(rule), assignee=user, team=team)
+    if ticket.assignee_id == user.pk:
+        return UNCHANGED
+    team = ticket.team if ticket.team_id and user.memberships.filter(team_id=ticket.team_id).exists() else None
+    helpdesk.ticket_assign(ticket=ticket, by=_by(rule), assignee=user, team=team)
+    return None
 
 
 def _refer_team(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
@@ -180,7 +198,7 @@ def _add_task(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
     )
 
 
-def _notify(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
+def _notify(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> object:
     from payvand.helpdesk.services import ticket_url
     from payvand.notifications.services import notify
 
@@ -201,9 +219,10 @@ def _notify(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
     )
     if not sent:
         raise ValidationFailed.on("value", _("There is no one to notify."))
+    return UNCHANGED
 
 
-def _send_email(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
+def _send_email(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> object:
     from django.core.mail import send_mail
 
     to = _requester_identity(ticket, "email")
@@ -217,6 +236,7 @@ def _send_email(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
         data={"rule": rule.id, "to": to, "subject": subject},
     )
     transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to]))
+    return UNCHANGED
 
 
 def _send_sms(action: dict[str, Any], ticket: Ticket, rule: Compiled) -> None:
@@ -254,7 +274,7 @@ def sign(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def _webhook(action: dict[str, Any], ticket: Ticket, rule: Compiled, trigger: str = "") -> None:
+def _webhook(action: dict[str, Any], ticket: Ticket, rule: Compiled, trigger: str = "") -> object:
     from payvand.automation.tasks import webhook_post
 
     payload = {
@@ -272,12 +292,13 @@ def _webhook(action: dict[str, Any], ticket: Ticket, rule: Compiled, trigger: st
     body = json.dumps(payload, sort_keys=True)
     url = str(action["value"])
     event_record(
-        actor=None, verb="automation.webhook_queued", target=ticket, contact=ticket.requester, data={"url": url}
+        actor=None, verb="automation.webhook_queued", target=ticket, contact_id=ticket.requester_id, data={"url": url}
     )
     transaction.on_commit(lambda: webhook_post.enqueue(url=url, body=body))
+    return UNCHANGED
 
 
-ACTIONS: dict[str, Callable[..., None]] = {
+ACTIONS: dict[str, Callable[..., object]] = {
     "set_status": _set_status,
     "set_priority": _set_priority,
     "set_type": _set_type,
@@ -294,12 +315,18 @@ ACTIONS: dict[str, Callable[..., None]] = {
 }
 
 
-def run_action(*, action: dict[str, Any], ticket: Ticket, rule: Compiled, trigger: str) -> None:
+def run_action(
+    *, action: dict[str, Any], ticket: Ticket, rule: Compiled, trigger: str, facts: Facts | None = None
+) -> object:
+    """Run one action; returns `UNCHANGED` when it left the ticket as it was. `facts`: what the engine has read of
+    this ticket as it is now (its tags), so the action need not read it again."""
     kind = str(action.get("type"))
     function = ACTIONS.get(kind)
     if function is None:
         raise ValidationFailed.on("type", _("Unknown action."))
     if kind == "webhook":
-        _webhook(action, ticket, rule, trigger)
-    else:
-        function(action, ticket, rule)
+        return _webhook(action, ticket, rule, trigger)
+    if kind == "add_tag":
+        known = facts is not None and facts.ticket is ticket
+        return _add_tag(action, ticket, rule, tags=facts.tag_names if known and facts is not None else None)
+    return function(action, ticket, rule)

@@ -35,13 +35,40 @@ class Facts:
     def __init__(self, ticket: Ticket, now: dt.datetime | None = None) -> None:
         self.ticket = ticket
         self.now = now or timezone.now()
+        self._tag_names: list[str] | None = None
         self._tags: set[str] | None = None
+        self._values: dict[str, Any] = {}
+
+    @property
+    def tag_names(self) -> list[str]:
+        """The ticket's tags as stored (one query, the first time a rule or an action asks)."""
+        if self._tag_names is None:
+            self._tag_names = list(self.ticket.tags.values_list("name", flat=True))
+        return self._tag_names
 
     @property
     def tags(self) -> set[str]:
         if self._tags is None:
-            self._tags = {n.casefold() for n in self.ticket.tags.values_list("name", flat=True)}
+            self._tags = {n.casefold() for n in self.tag_names}
         return self._tags
+
+    def value(self, name: str) -> Any:
+        """An attribute of `ATTRS`, computed once per event however many rules read it."""
+        try:
+            return self._values[name]
+        except KeyError:
+            value = self._values[name] = ATTRS[name](self)
+            return value
+
+    def folded(self, name: str) -> str:
+        """The attribute as case-folded text (what "contains" compares), computed once per event."""
+        key = "folded:" + name
+        try:
+            return self._values[key]
+        except KeyError:
+            have = self.value(name) if not name.startswith("form:") else (self.ticket.form_values or {}).get(name[5:])
+            value = self._values[key] = ("" if have is None else str(have)).casefold()
+            return value
 
 
 Predicate = Callable[[Facts], bool]
@@ -101,17 +128,22 @@ def compile_condition(cond: dict[str, Any]) -> Predicate:
         if op == "contains":
             return lambda f: tag in f.tags
         return lambda f: tag not in f.tags
+    if name not in ATTRS and not name.startswith("form:"):
+        raise KeyError(name)
+    if op in ("contains", "not_contains"):
+        needle = str(want).casefold()
+        if op == "contains":
+            return lambda f: needle in f.folded(name)
+        return lambda f: needle not in f.folded(name)
     if name.startswith("form:"):
         key = name[5:]
         return lambda f: _compare(op, (f.ticket.form_values or {}).get(key), want)
     if name in BY_ID and op in ("eq", "ne"):
         want_id = int(want)
-        getter = ATTRS[name]
         if op == "eq":
-            return lambda f: getter(f) == want_id
-        return lambda f: getter(f) != want_id
-    getter = ATTRS[name]
-    return lambda f: _compare(op, getter(f), want)
+            return lambda f: f.value(name) == want_id
+        return lambda f: f.value(name) != want_id
+    return lambda f: _compare(op, f.value(name), want)
 
 
 @dataclass
@@ -201,7 +233,9 @@ def dispatch(*, trigger: str, ticket: Ticket, data: dict[str, Any] | None = None
     fired = 0
     token = _depth.set(depth + 1)
     try:
-        with transaction.atomic():
+        # Inside the triggering change's transaction this adds nothing (each rule still has its savepoint in
+        # `fire`); on its own it makes the counting and the firings one transaction.
+        with transaction.atomic(savepoint=False):
             current = ticket
             for position, rule in enumerate(rules[first:]):
                 if position and not rule.matches(facts):
@@ -214,38 +248,44 @@ def dispatch(*, trigger: str, ticket: Ticket, data: dict[str, Any] | None = None
                             actor=None,
                             verb="automation.limit_reached",
                             target=current,
-                            contact=current.requester,
+                            contact_id=current.requester_id,
                             data={"rule": rule.id, "name": rule.name, "max_fires": rule.max_fires},
                         )
                     continue
                 _count(rule, current)
-                ok, current = fire(rule=rule, ticket=current, trigger=trigger)
+                ok, after = fire(rule=rule, ticket=current, trigger=trigger, facts=facts)
                 if ok:
                     fired += 1
-                facts = Facts(current)  # later rules see the ticket as this one left it
+                if after is not current:  # later rules see the ticket as this one left it
+                    current, facts = after, Facts(after)
     finally:
         _depth.reset(token)
     return fired
 
 
-def fire(*, rule: Compiled, ticket: Ticket, trigger: str) -> tuple[bool, Ticket]:
+def fire(*, rule: Compiled, ticket: Ticket, trigger: str, facts: Facts | None = None) -> tuple[bool, Ticket]:
     """Run the rule's actions on the ticket in a savepoint; record `automation.fired`, or `automation.failed` (with
-    the reason) after undoing everything the rule did. Returns whether it ran and the ticket as stored now."""
-    from payvand.automation.actions import run_action
+    the reason) after undoing everything the rule did. Returns whether it ran and the ticket as stored now (the
+    same object when no action changed it: an action that left the ticket alone says so, and the ticket is then
+    not read again)."""
+    from payvand.automation.actions import UNCHANGED, run_action
 
     done: list[str] = []
     current = ticket
+    facts = facts if facts is not None and facts.ticket is ticket else Facts(ticket)
     try:
         with transaction.atomic():
             for action in rule.actions:
-                run_action(action=action, ticket=current, rule=rule, trigger=trigger)
-                current = Ticket.objects.select_related("requester").get(pk=ticket.pk)
+                result = run_action(action=action, ticket=current, rule=rule, trigger=trigger, facts=facts)
+                if result is not UNCHANGED:
+                    current = Ticket.objects.select_related("requester").get(pk=ticket.pk)
+                    facts = Facts(current)
                 done.append(str(action.get("type")))
             event_record(
                 actor=None,
                 verb="automation.fired",
                 target=current,
-                contact=current.requester,
+                contact_id=current.requester_id,
                 data={"rule": rule.id, "name": rule.name, "trigger": trigger, "actions": done},
             )
         return True, current
@@ -258,7 +298,7 @@ def fire(*, rule: Compiled, ticket: Ticket, trigger: str) -> tuple[bool, Ticket]
             actor=None,
             verb="automation.failed",
             target=current,
-            contact=current.requester,
+            contact_id=current.requester_id,
             data={"rule": rule.id, "name": rule.name, "trigger": trigger, "action": len(done), "reason": str(reason)},
         )
         return False, current

@@ -324,6 +324,39 @@ def test_evaluating_rules_costs_the_same_queries_for_many_rules(
         assert dispatch(trigger="ticket.updated", ticket=ticket) == 0
 
 
+def test_a_firing_that_changes_nothing_reads_the_ticket_once(
+    admin_user: User, customer_x: Contact, django_assert_max_num_queries: Any
+) -> None:
+    """The rule-set check, the tags (read once for conditions and the add_tag action), the firing counts, the count
+    update, the savepoint around the rule, `automation.fired` and the savepoint's release: no re-read of the ticket
+    after an action that left it alone, and no savepoint around the whole dispatch inside a transaction."""
+    from django.db import transaction
+
+    from payvand.automation.engine import active_rules, dispatch
+
+    rule("ticket.updated", [{"field": "tags", "op": "contains", "value": "vip"}], [{"type": "add_tag", "value": "vip"}])
+    ticket = ticket_new(by=admin_user, requester=customer_x, tags=["VIP"])
+    active_rules("ticket.updated")
+    dispatch(trigger="ticket.updated", ticket=ticket)  # the firing count row exists from here on
+    with transaction.atomic(), django_assert_max_num_queries(7):
+        assert dispatch(trigger="ticket.updated", ticket=ticket) == 1
+    assert tags(ticket) == {"VIP"}
+    assert RuleFiring.objects.get(ticket=ticket).count == 2
+
+
+def test_actions_of_one_rule_see_each_other(admin_user: User, customer_x: Contact) -> None:
+    """Two add_tag actions in one rule: the second sees the tag the first added (the engine's cached tags are
+    dropped after an action that changed the ticket)."""
+    rule(actions=[{"type": "add_tag", "value": "one"}, {"type": "add_tag", "value": "two"}])
+    rule(
+        conditions=[{"field": "tags", "op": "contains", "value": "two"}],
+        actions=[{"type": "add_tag", "value": "three"}],
+        name="Later",
+    )
+    ticket = ticket_new(by=admin_user, requester=customer_x)
+    assert tags(ticket) == {"one", "two", "three"}
+
+
 def test_the_rule_list_costs_one_query(admin_user: User, api_for: Any, django_assert_max_num_queries: Any) -> None:
     for i in range(20):
         rule(name=f"r{i}")
