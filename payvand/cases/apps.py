@@ -16,6 +16,10 @@ class CasesConfig(AppConfig):
         from payvand.core.events import VERBS
 
         VERBS.setdefault("case.started", _("Guided case started"))
+        VERBS.setdefault("case.template_created", _("Guided case created"))
+        VERBS.setdefault("case.template_updated", _("Guided case changed"))
+        VERBS.setdefault("case.template_archived", _("Guided case archived"))
+        VERBS.setdefault("case.template_deleted", _("Guided case deleted"))
         register(
             Section(
                 "cases",

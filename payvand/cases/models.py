@@ -4,8 +4,11 @@ call banner, answers the form, and the ticket is created with its tasks by the h
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from payvand.helpdesk.models import Priority
 
 
 class CaseTemplate(models.Model):
@@ -29,11 +32,19 @@ class CaseTemplate(models.Model):
         help_text=_("Empty: the routing rules choose."),
     )
     priority = models.PositiveSmallIntegerField(
-        _("priority"), null=True, blank=True, help_text=_("Empty: the ticket type's default.")
+        _("priority"),
+        null=True,
+        blank=True,
+        choices=Priority.choices,
+        help_text=_("Empty: the ticket type's default."),
     )
     tags = models.JSONField(_("tags"), default=list, blank=True)
     order = models.PositiveSmallIntegerField(_("order"), default=100)
     is_active = models.BooleanField(_("active"), default=True)
+    started_count = models.PositiveIntegerField(_("cases started"), default=0, editable=False)
+    archived_at = models.DateTimeField(
+        _("archived"), null=True, blank=True, help_text=_("A template in use is archived instead of deleted.")
+    )
 
     class Meta:
         ordering = ["order", "name"]
@@ -46,7 +57,8 @@ class CaseTemplate(models.Model):
 
 
 class CaseTaskTemplate(models.Model):
-    """A task the case creates on its ticket, for the ticket team's member with a skill or a role (else the team)."""
+    """A task the case creates on its ticket: for a person, else for the member of its team (or the ticket's) with
+    a role and/or a skill, else for that team; due some minutes after the case starts."""
 
     template = models.ForeignKey(CaseTemplate, on_delete=models.CASCADE, related_name="tasks")
     title = models.CharField(_("title"), max_length=300)
@@ -54,6 +66,26 @@ class CaseTaskTemplate(models.Model):
         "accounts.Skill", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("skill")
     )
     role = models.CharField(_("role"), max_length=80, blank=True, help_text=_("A role name, e.g. Agent."))
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("team"),
+        help_text=_("Empty: the ticket's team."),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("person"),
+    )
+    due_minutes = models.PositiveIntegerField(
+        _("due after (minutes)"), null=True, blank=True, help_text=_("Empty: no due time.")
+    )
     mandatory = models.BooleanField(_("mandatory"), default=True)
     order = models.PositiveSmallIntegerField(_("order"), default=100)
 

@@ -1,4 +1,5 @@
-"""Thin views: start a guided case for a contact (its form, then the ticket), and the list of templates."""
+"""Thin views: start a guided case for a contact (its form, then the ticket), the list of templates, and the
+builder (create, edit, on/off, delete or archive) for those with `cases.change_casetemplate`."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from payvand.accounts.models import User
 from payvand.cases import selectors, services
+from payvand.cases.forms import CaseTemplateForm
 from payvand.cases.models import CaseTemplate
 from payvand.contacts import selectors as contact_selectors
 from payvand.core.errors import PayvandError, ValidationFailed
+from payvand.core.forms import apply_errors
 from payvand.core.http import ui_errors
 from payvand.helpdesk import selectors as ticket_selectors
 
@@ -88,16 +91,87 @@ def case_start(request: HttpRequest, template_id: int, contact_id: int) -> HttpR
 @ui_errors
 @require_GET
 def template_list(request: HttpRequest) -> HttpResponse:
-    """The guided-case templates, with what each does; admins edit them in the admin."""
+    """The guided-case templates, with what each does: agents see the active ones, builders every one (and the
+    archived ones below) with the buttons to change them."""
     user = _user(request)
-    templates = list(selectors.case_templates_active(user=user)) if user.has_perm(selectors.START) else []
-    if not templates and not user.has_perm("cases.view_casetemplate"):
-        selectors.case_require_perm(user=user)
-    if user.has_perm("cases.view_casetemplate"):
+    archived: list[CaseTemplate] = []
+    if user.has_perm(selectors.MANAGE):
+        templates = list(selectors.case_templates_manage(user=user))
+        archived = list(selectors.case_templates_manage(user=user, archived=True))
+    elif user.has_perm("cases.view_casetemplate"):
         templates = list(
-            CaseTemplate.objects.select_related("ticket_type", "team").prefetch_related("tasks__skill").all()
+            CaseTemplate.objects.filter(archived_at__isnull=True)
+            .select_related("ticket_type", "team")
+            .prefetch_related("tasks__skill")
         )
-    return render(request, "cases/list.html", {"templates": templates})
+    else:
+        templates = list(selectors.case_templates_active(user=user).prefetch_related("tasks__skill"))
+    return render(request, "cases/list.html", {"templates": templates, "archived": archived})
+
+
+@ui_errors
+def template_edit(request: HttpRequest, template_id: int | None = None) -> HttpResponse:
+    """The builder: the template's fields and its tasks; saved, back to the list."""
+    user = _user(request)
+    selectors.case_template_require_manage(user=user)
+    template = selectors.case_template_get_manage(user=user, template_id=template_id) if template_id else None
+    if request.method != "POST":
+        form = CaseTemplateForm(template=template)
+        return render(request, "cases/template_form.html", {"template": template, "form": form})
+    form = CaseTemplateForm(request.POST)
+    if form.is_valid():
+        data = form.data_in()
+        if data is not None:
+            try:
+                if template is None:
+                    saved = services.case_template_create(by=user, data=data)
+                else:
+                    saved = services.case_template_update(template=template, by=user, data=data)
+            except (ValidationFailed, PayvandError) as exc:
+                apply_errors(form, exc, form.field_for)
+            else:
+                messages.success(request, _("Guided case “%(name)s” saved.") % {"name": saved.name})
+                return redirect("cases:list")
+    return render(request, "cases/template_form.html", {"template": template, "form": form}, status=422)
+
+
+@ui_errors
+@require_POST
+def template_toggle(request: HttpRequest, template_id: int) -> HttpResponse:
+    user = _user(request)
+    template = selectors.case_template_get_manage(user=user, template_id=template_id)
+    try:
+        services.case_template_set_active(template=template, by=user, active=not template.is_active)
+    except PayvandError as exc:
+        messages.error(request, str(exc.detail))
+    return redirect("cases:list")
+
+
+@ui_errors
+@require_POST
+def template_delete(request: HttpRequest, template_id: int) -> HttpResponse:
+    user = _user(request)
+    template = selectors.case_template_get_manage(user=user, template_id=template_id)
+    if services.case_template_delete(template=template, by=user):
+        messages.success(request, _("Guided case “%(name)s” deleted.") % {"name": template.name})
+    else:
+        messages.success(
+            request,
+            _("Guided case “%(name)s” was archived: cases were started from it.") % {"name": template.name},
+        )
+    return redirect("cases:list")
+
+
+@ui_errors
+@require_POST
+def template_restore(request: HttpRequest, template_id: int) -> HttpResponse:
+    user = _user(request)
+    template = selectors.case_template_get_manage(user=user, template_id=template_id)
+    services.case_template_restore(template=template, by=user)
+    messages.success(
+        request, _("Guided case “%(name)s” restored; turn it on when it is ready.") % {"name": template.name}
+    )
+    return redirect("cases:list")
 
 
 def section_cases(user: User, contact: Any) -> dict[str, Any]:

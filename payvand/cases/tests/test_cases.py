@@ -6,64 +6,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from payvand.accounts import roles
-from payvand.accounts.models import Skill, Team
-from payvand.accounts.services import team_add_member
 from payvand.cases.models import CaseTaskTemplate, CaseTemplate
 from payvand.core.models import Event
-from payvand.forms.services import form_create
 from payvand.helpdesk.models import Channel, Task, Ticket
-from payvand.helpdesk.tests.factories import TicketTypeFactory
 from payvand.telephony.models import Call
 
-SPEC = {
-    "sections": [
-        {
-            "title": "Collection",
-            "fields": [
-                {"name": "address", "kind": "text", "label": "Collection address", "required": True},
-                {"name": "bins", "kind": "number", "label": "Bins missed", "min": 1, "max": 20},
-            ],
-        }
-    ]
-}
 START = "/api/v1/cases/start"
-
-
-@pytest.fixture
-def field_team(db) -> Team:
-    return Team.objects.create(name="Field service")
-
-
-@pytest.fixture
-def missed_collection(field_team, role_groups) -> CaseTemplate:
-    form = form_create(by=None, name="Missed collection", spec=SPEC)
-    ticket_type = TicketTypeFactory.create(name="Missed collection", form=form)
-    driving = Skill.objects.create(name="Driving")
-    template = CaseTemplate.objects.create(
-        name="Missed collection",
-        button="Report a missed collection",
-        ticket_type=ticket_type,
-        team=field_team,
-        priority=3,
-        tags=["collection"],
-    )
-    CaseTaskTemplate.objects.create(template=template, title="Send a truck", skill=driving, order=1)
-    CaseTaskTemplate.objects.create(template=template, title="Call the customer back", role=roles.AGENT, order=2)
-    CaseTaskTemplate.objects.create(template=template, title="Check the route", mandatory=False, order=3)
-    return template
-
-
-@pytest.fixture
-def field_agents(field_team, role_groups):
-    from payvand.accounts.services import user_create
-
-    driver = user_create(email="driver@example.com", password="pw-Secret-123", full_name="Driver", role_names=[])
-    driver.skills.add(Skill.objects.get(name="Driving"))
-    agent = user_create(email="fa@example.com", password="pw-Secret-123", full_name="FA", role_names=[roles.AGENT])
-    team_add_member(team=field_team, user=driver, by=None)
-    team_add_member(team=field_team, user=agent, by=None)
-    return driver, agent
 
 
 def test_it_starts_a_case_over_the_api(api_for, agent_a, customer_x, missed_collection, field_team, field_agents):
@@ -207,7 +155,7 @@ def test_the_list_page(client_for, admin_user, agent_a, outsider, missed_collect
     assert 'id="nav-cases"' in html
     assert "Report a missed collection" in html
     assert "Send a truck" in html
-    assert reverse("admin:cases_casetemplate_change", args=[missed_collection.pk]) in html
+    assert reverse("cases:template", args=[missed_collection.pk]) in html
     assert "Report a missed collection" in client_for(agent_a).get(reverse("cases:list")).content.decode()
     assert client_for(outsider).get(reverse("cases:list")).status_code == 403
 
