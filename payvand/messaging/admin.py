@@ -57,7 +57,7 @@ class ChannelIdentityAdmin(admin.ModelAdmin):
 @admin.action(description=_("Process again"))
 def reprocess(modeladmin: Any, request: HttpRequest, queryset: QuerySet[InboundMessage]) -> None:
     done = 0
-    for inbound in queryset.filter(state=InboundMessage.State.FAILED):
+    for inbound in queryset.filter(state__in=services.REPROCESSABLE):
         result = services.inbound_reprocess(inbound=inbound)
         done += int(result is not None and result.state == InboundMessage.State.PROCESSED)
     messages.info(request, _("%(n)s messages processed.") % {"n": done})

@@ -46,6 +46,9 @@ class InboundMessage(models.Model):
         RECEIVED = "received", _("Received")
         PROCESSED = "processed", _("Processed")
         FAILED = "failed", _("Could not be processed")
+        # More messages from this sender within the hour than the channel's rate limit: kept, not turned into a
+        # ticket message, not retried by the scheduler; an admin processes it by hand if it was a real customer.
+        RATE_LIMITED = "rate_limited", _("Over the sender's rate limit")
 
     provider = models.CharField(_("provider"), max_length=32)
     kind = models.CharField(_("channel"), max_length=16, choices=Kind.choices)
@@ -65,13 +68,18 @@ class InboundMessage(models.Model):
     )
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # Set when an admin processes the message again: the sender's rate limit no longer holds it back.
+    reprocessed_at = models.DateTimeField(_("processed again"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["provider", "provider_message_id"], name="messaging_inbound_unique")
         ]
-        indexes = [models.Index(fields=["state", "received_at"], name="messaging_inbound_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "received_at"], name="messaging_inbound_state_idx"),
+            models.Index(fields=["kind", "sender", "received_at"], name="messaging_inbound_sender_idx"),
+        ]
         verbose_name = _("inbound message")
         verbose_name_plural = _("inbound messages")
 

@@ -165,6 +165,9 @@ def inbound_process(*, inbound_id: int) -> InboundMessage | None:
     if inbound is None or inbound.state == InboundMessage.State.PROCESSED:
         return inbound
     InboundMessage.objects.filter(pk=inbound_id).update(attempts=inbound.attempts + 1)
+    limit = rate_limit_for(inbound.kind)
+    if inbound.reprocessed_at is None and _over_rate_limit(inbound, limit):
+        return _rate_limited(inbound, limit)
     try:
         files = _fetch_files(inbound)  # network: before the transaction, never inside it
         with transaction.atomic():
@@ -188,6 +191,37 @@ def inbound_process(*, inbound_id: int) -> InboundMessage | None:
             state=InboundMessage.State.FAILED, error=reason, next_attempt_at=retry_at
         )
         return InboundMessage.objects.get(pk=inbound_id)
+
+
+def rate_limit_for(kind: str) -> int:
+    """Messages per sender and hour on this channel that become ticket messages (0: no limit)."""
+    return int(settings.CHANNEL_RATE_LIMITS.get(kind, settings.CHANNEL_RATE_LIMIT_PER_HOUR))
+
+
+def _over_rate_limit(inbound: InboundMessage, limit: int) -> bool:
+    """More than `limit` messages from this sender on this channel in the hour up to this one (this one included).
+    Counted from the store by arrival, so the answer is the same whenever, and by whichever worker, it is asked."""
+    if not limit:
+        return False
+    since = inbound.received_at - dt.timedelta(hours=1)
+    count = InboundMessage.objects.filter(
+        kind=inbound.kind,
+        sender=inbound.sender,
+        received_at__gt=since,
+        received_at__lte=inbound.received_at,
+        pk__lte=inbound.pk,
+    ).count()
+    return count > limit
+
+
+def _rate_limited(inbound: InboundMessage, limit: int) -> InboundMessage:
+    """Keep the message raw, marked over the limit: no ticket, no ticket message, no reply; not retried."""
+    reason = _("The sender wrote more than %(n)s messages in an hour.") % {"n": limit}
+    log.info("inbound %s from %s:%s is over the rate limit", inbound.pk, inbound.kind, inbound.sender)
+    InboundMessage.objects.filter(pk=inbound.pk).exclude(state=InboundMessage.State.PROCESSED).update(
+        state=InboundMessage.State.RATE_LIMITED, error=reason, next_attempt_at=None
+    )
+    return InboundMessage.objects.get(pk=inbound.pk)
 
 
 def _to_ticket_message(inbound: InboundMessage, files: list[UploadedFile]) -> Message:
@@ -232,9 +266,13 @@ def inbound_retry_due(*, now: dt.datetime | None = None) -> int:
     return len(due)
 
 
+REPROCESSABLE = (InboundMessage.State.FAILED, InboundMessage.State.RATE_LIMITED)
+
+
 def inbound_reprocess(*, inbound: InboundMessage) -> InboundMessage | None:
-    InboundMessage.objects.filter(pk=inbound.pk, state=InboundMessage.State.FAILED).update(
-        state=InboundMessage.State.RECEIVED
+    """An admin processes a failed or rate-limited message again; the sender's rate limit no longer applies to it."""
+    InboundMessage.objects.filter(pk=inbound.pk, state__in=REPROCESSABLE).update(
+        state=InboundMessage.State.RECEIVED, reprocessed_at=timezone.now()
     )
     return inbound_process(inbound_id=inbound.pk)
 
