@@ -325,6 +325,9 @@ CHANNEL_RATE_LIMITS = {
 }
 if CHANNEL_RATE_LIMIT_PER_HOUR < 0 or min(CHANNEL_RATE_LIMITS.values()) < 0:
     raise ImproperlyConfigured("The channel rate limits must be 0 (no limit) or more.")
+# The satisfaction survey after a resolution goes by SMS to requesters who wrote by SMS, or who have a phone and no
+# email address (docs/portal.md); False: email and the portal only.
+SATISFACTION_SMS = env_bool("SATISFACTION_SMS", True)
 # Public web forms: at most this many submissions per IP address in the window.
 WEBFORM_RATE_LIMIT = env_int("WEBFORM_RATE_LIMIT", 5)
 WEBFORM_RATE_WINDOW_SECONDS = env_int("WEBFORM_RATE_WINDOW_SECONDS", 600)

@@ -66,6 +66,15 @@ class InboundMessage(models.Model):
     ticket_message = models.ForeignKey(
         "helpdesk.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # An SMS that answered (or was an unclear answer to) a satisfaction survey: it became the rating, not a message.
+    survey = models.ForeignKey(
+        "messaging.SmsSurvey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+        verbose_name=_("satisfaction survey"),
+    )
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     # Set when an admin processes the message again: the sender's rate limit no longer holds it back.
@@ -85,6 +94,30 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.provider_message_id}"
+
+
+class SmsSurvey(models.Model):
+    """The satisfaction survey sent by SMS after a request was resolved. While it is pending (not answered, not
+    expired, the request still resolved or closed) an SMS from that number that starts with 1-5 is the rating."""
+
+    ticket = models.OneToOneField(
+        "helpdesk.Ticket", on_delete=models.CASCADE, related_name="sms_survey", verbose_name=_("ticket")
+    )
+    phone = models.CharField(_("phone"), max_length=64)
+    language = models.CharField(_("language"), max_length=8)
+    message = models.ForeignKey("helpdesk.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    reasked_at = models.DateTimeField(_("asked again"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "answered_at", "expires_at"], name="messaging_survey_phone_idx")]
+        verbose_name = _("SMS satisfaction survey")
+        verbose_name_plural = _("SMS satisfaction surveys")
+
+    def __str__(self) -> str:
+        return f"survey of {self.ticket_id} to {self.phone}"
 
 
 class OutboundMessage(models.Model):
