@@ -315,6 +315,19 @@ WHATSAPP_VERIFY_TOKEN = env_str("WHATSAPP_VERIFY_TOKEN", "")
 WHATSAPP_API_URL = env_str("WHATSAPP_API_URL", "https://graph.facebook.com/v21.0").rstrip("/")
 # Attempts of one reply delivery (SMS/Telegram/WhatsApp) before it is marked failed on the ticket.
 CHANNEL_SEND_ATTEMPTS = env_int("CHANNEL_SEND_ATTEMPTS", 5)
+# Inbound SMS/Telegram/WhatsApp: messages per sender and hour that become ticket messages; the rest are kept raw
+# as "over the rate limit" for an admin to process by hand. 0: no limit. Each channel may override it.
+CHANNEL_RATE_LIMIT_PER_HOUR = env_int("CHANNEL_RATE_LIMIT_PER_HOUR", 30)
+CHANNEL_RATE_LIMITS = {
+    "sms": env_int("SMS_RATE_LIMIT_PER_HOUR", CHANNEL_RATE_LIMIT_PER_HOUR),
+    "telegram": env_int("TELEGRAM_RATE_LIMIT_PER_HOUR", CHANNEL_RATE_LIMIT_PER_HOUR),
+    "whatsapp": env_int("WHATSAPP_RATE_LIMIT_PER_HOUR", CHANNEL_RATE_LIMIT_PER_HOUR),
+}
+if CHANNEL_RATE_LIMIT_PER_HOUR < 0 or min(CHANNEL_RATE_LIMITS.values()) < 0:
+    raise ImproperlyConfigured("The channel rate limits must be 0 (no limit) or more.")
+# The satisfaction survey after a resolution goes by SMS to requesters who wrote by SMS, or who have a phone and no
+# email address (docs/portal.md); False: email and the portal only.
+SATISFACTION_SMS = env_bool("SATISFACTION_SMS", True)
 # Public web forms: at most this many submissions per IP address in the window.
 WEBFORM_RATE_LIMIT = env_int("WEBFORM_RATE_LIMIT", 5)
 WEBFORM_RATE_WINDOW_SECONDS = env_int("WEBFORM_RATE_WINDOW_SECONDS", 600)

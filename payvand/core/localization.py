@@ -7,6 +7,7 @@ language; these helpers read them, so templates, emails and exports all format a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from contextvars import ContextVar
 from decimal import Decimal
 
@@ -74,6 +75,21 @@ def uses_persian_digits(language: str | None = None) -> bool:
 def to_ascii_digits(value: str) -> str:
     """Persian (۰-۹) and Arabic-Indic (٠-٩) digits to ASCII."""
     return value.translate(_TO_ASCII)
+
+
+_PERSIAN_LETTERS = re.compile(r"[\u0600-\u06ff]")
+_HUNGARIAN_WORDS = re.compile(r"[őűŐŰ]|\b(?:és|köszönöm|kérem|tisztelt|üdvözlettel|szia)\b", re.IGNORECASE)
+
+
+def language_guess(text: str, default: str) -> str:
+    """The language a customer wrote in, from their text: "fa" for Persian script, "hu" for Hungarian letters or
+    words, else `default` (email and SMS have no language header worth trusting)."""
+    sample = text[:2000]
+    if len(_PERSIAN_LETTERS.findall(sample)) >= 3:
+        return "fa"
+    if _HUNGARIAN_WORDS.search(sample):
+        return "hu"
+    return default
 
 
 def localize_digits(value: str, language: str | None = None) -> str:

@@ -75,15 +75,23 @@ def reply_deliver(message_id: int) -> bool:
 
 @task()
 def requester_status_notify(ticket_id: int, verb: str) -> bool:
-    """Tell the requester their ticket was resolved or closed."""
+    """Tell the requester their ticket was resolved or closed. Once resolved, the satisfaction survey goes by SMS to
+    requesters who wrote by SMS or have no email address (payvand.messaging), else as a link in this email."""
     ticket = Ticket.objects.select_related("requester").filter(pk=ticket_id).first()
     if ticket is None:
         return False
+    language = _language_for(ticket)
+    by_sms = False
+    if verb == "ticket.resolved":
+        from payvand.messaging.services import survey_sms_send
+
+        by_sms = survey_sms_send(ticket=ticket, language=language) is not None
     to = _requester_email(ticket)
     if to is None:
-        return False
-    with translation.override(_language_for(ticket)):
-        context = {"ticket": ticket, "verb": verb, "site": settings.PAYVAND_NAME, **_portal_links(ticket, verb)}
+        return by_sms
+    links = _portal_links(ticket, "" if by_sms else verb)  # one survey per resolution
+    with translation.override(language):
+        context = {"ticket": ticket, "verb": verb, "site": settings.PAYVAND_NAME, **links}
         subject = render_to_string("helpdesk/email/status_subject.txt", context).strip()
         text = render_to_string("helpdesk/email/status.txt", context)
     EmailMultiAlternatives(subject, text, None, [to]).send()

@@ -25,6 +25,7 @@ from payvand.contacts.models import Contact, Identity
 from payvand.contacts.normalize import normalize_email
 from payvand.contacts.services import contact_create
 from payvand.core.errors import Conflict, NotFound, ValidationFailed
+from payvand.core.localization import language_guess
 from payvand.core.services import event_record
 from payvand.helpdesk.models import Attachment, Channel, Message, Ticket
 from payvand.helpdesk.services import MAX_BODY, MAX_SUBJECT, message_add, sanitize_html, ticket_create
@@ -209,17 +210,8 @@ class Outcome:
     created_ticket: bool = False
 
 
-_PERSIAN = re.compile(r"[\u0600-\u06ff]")
-_HUNGARIAN = re.compile(r"[őűŐŰ]|\b(?:és|köszönöm|kérem|tisztelt|üdvözlettel|szia)\b", re.IGNORECASE)
-
-
 def _language_of(text: str, default: str) -> str:
-    sample = text[:2000]
-    if len(_PERSIAN.findall(sample)) >= 3:
-        return "fa"
-    if _HUNGARIAN.search(sample):
-        return "hu"
-    return default
+    return language_guess(text, default)
 
 
 def _reference_re() -> re.Pattern[str]:

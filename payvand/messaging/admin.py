@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from payvand.messaging import services
-from payvand.messaging.models import ChannelIdentity, InboundMessage, OutboundMessage, WebForm
+from payvand.messaging.models import ChannelIdentity, InboundMessage, OutboundMessage, SmsSurvey, WebForm
 
 
 def embed_snippet(web_form: WebForm) -> str:
@@ -57,7 +57,7 @@ class ChannelIdentityAdmin(admin.ModelAdmin):
 @admin.action(description=_("Process again"))
 def reprocess(modeladmin: Any, request: HttpRequest, queryset: QuerySet[InboundMessage]) -> None:
     done = 0
-    for inbound in queryset.filter(state=InboundMessage.State.FAILED):
+    for inbound in queryset.filter(state__in=services.REPROCESSABLE):
         result = services.inbound_reprocess(inbound=inbound)
         done += int(result is not None and result.state == InboundMessage.State.PROCESSED)
     messages.info(request, _("%(n)s messages processed.") % {"n": done})
@@ -84,6 +84,18 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in OutboundMessage._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(SmsSurvey)
+class SmsSurveyAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "phone", "language", "sent_at", "reasked_at", "answered_at", "expires_at"]
+    search_fields = ["phone"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in SmsSurvey._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -52,12 +52,14 @@ def inbound_list(request: HttpRequest, filters: Query[InboundListIn]) -> Inbound
 @router.post(
     "/inbound/{inbound_id}/reprocess",
     response={200: InboundOut, **ERRORS},
-    summary="Process a message that could not be processed again",
+    summary="Process a message that could not be processed, or was over the sender's rate limit, again",
 )
 def inbound_reprocess(request: HttpRequest, inbound_id: PathId) -> InboundOut:
     inbound = selectors.inbound_get_for_user(user=_user(request), inbound_id=inbound_id, action="change")
-    if inbound.state != InboundMessage.State.FAILED:
-        raise Conflict(detail=_("Only a message that could not be processed can be processed again."))
+    if inbound.state not in services.REPROCESSABLE:
+        raise Conflict(
+            detail=_("Only a message that could not be processed or was over the rate limit can be processed again.")
+        )
     result = services.inbound_reprocess(inbound=inbound)
     assert result is not None  # noqa: S101 - the row exists: it was just loaded
     return inbound_out(selectors.inbound_get_for_user(user=_user(request), inbound_id=result.pk))

@@ -17,5 +17,7 @@ class MessagingConfig(AppConfig):
             ("message.delivered", _("Reply delivered")),
             ("message.delivery_failed", _("Reply could not be delivered")),
             ("message.delivery_retry", _("Reply delivery failed; retrying")),
+            ("satisfaction.sms_sent", _("Satisfaction survey sent by SMS")),
+            ("satisfaction.sms_unclear", _("The SMS answer to the survey was not a rating from 1 to 5; asked again")),
         ):
             VERBS.setdefault(verb, text)

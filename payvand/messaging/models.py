@@ -46,6 +46,9 @@ class InboundMessage(models.Model):
         RECEIVED = "received", _("Received")
         PROCESSED = "processed", _("Processed")
         FAILED = "failed", _("Could not be processed")
+        # More messages from this sender within the hour than the channel's rate limit: kept, not turned into a
+        # ticket message, not retried by the scheduler; an admin processes it by hand if it was a real customer.
+        RATE_LIMITED = "rate_limited", _("Over the sender's rate limit")
 
     provider = models.CharField(_("provider"), max_length=32)
     kind = models.CharField(_("channel"), max_length=16, choices=Kind.choices)
@@ -63,20 +66,58 @@ class InboundMessage(models.Model):
     ticket_message = models.ForeignKey(
         "helpdesk.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # An SMS that answered (or was an unclear answer to) a satisfaction survey: it became the rating, not a message.
+    survey = models.ForeignKey(
+        "messaging.SmsSurvey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+        verbose_name=_("satisfaction survey"),
+    )
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # Set when an admin processes the message again: the sender's rate limit no longer holds it back.
+    reprocessed_at = models.DateTimeField(_("processed again"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["provider", "provider_message_id"], name="messaging_inbound_unique")
         ]
-        indexes = [models.Index(fields=["state", "received_at"], name="messaging_inbound_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "received_at"], name="messaging_inbound_state_idx"),
+            models.Index(fields=["kind", "sender", "received_at"], name="messaging_inbound_sender_idx"),
+        ]
         verbose_name = _("inbound message")
         verbose_name_plural = _("inbound messages")
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.provider_message_id}"
+
+
+class SmsSurvey(models.Model):
+    """The satisfaction survey sent by SMS after a request was resolved. While it is pending (not answered, not
+    expired, the request still resolved or closed) an SMS from that number that starts with 1-5 is the rating."""
+
+    ticket = models.OneToOneField(
+        "helpdesk.Ticket", on_delete=models.CASCADE, related_name="sms_survey", verbose_name=_("ticket")
+    )
+    phone = models.CharField(_("phone"), max_length=64)
+    language = models.CharField(_("language"), max_length=8)
+    message = models.ForeignKey("helpdesk.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    reasked_at = models.DateTimeField(_("asked again"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "answered_at", "expires_at"], name="messaging_survey_phone_idx")]
+        verbose_name = _("SMS satisfaction survey")
+        verbose_name_plural = _("SMS satisfaction surveys")
+
+    def __str__(self) -> str:
+        return f"survey of {self.ticket_id} to {self.phone}"
 
 
 class OutboundMessage(models.Model):

@@ -10,7 +10,7 @@ from payvand.core.schemas import QueryId
 
 
 class InboundListIn(Schema):
-    state: Literal["received", "processed", "failed"] | None = None
+    state: Literal["received", "processed", "failed", "rate_limited"] | None = None
     before_id: QueryId | None = None
     limit: int = Field(50, ge=1, le=200)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import Any
@@ -12,7 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db.models import F
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from payvand.contacts import selectors as contact_selectors
@@ -20,9 +22,10 @@ from payvand.contacts import services as contact_services
 from payvand.contacts.models import Contact, Identity
 from payvand.contacts.normalize import normalize_email, normalize_phone
 from payvand.core.errors import FieldError, ValidationFailed
+from payvand.core.localization import language_guess, to_ascii_digits
 from payvand.core.services import event_record
 from payvand.helpdesk import services as helpdesk_services
-from payvand.helpdesk.models import ACTIVE_CATEGORIES, Channel, Message, Ticket
+from payvand.helpdesk.models import ACTIVE_CATEGORIES, Channel, Message, StatusCategory, Ticket
 from payvand.messaging import providers
 from payvand.messaging.models import (
     HELPDESK_CHANNEL,
@@ -30,6 +33,7 @@ from payvand.messaging.models import (
     InboundMessage,
     Kind,
     OutboundMessage,
+    SmsSurvey,
     WebForm,
     WebFormHit,
 )
@@ -165,19 +169,24 @@ def inbound_process(*, inbound_id: int) -> InboundMessage | None:
     if inbound is None or inbound.state == InboundMessage.State.PROCESSED:
         return inbound
     InboundMessage.objects.filter(pk=inbound_id).update(attempts=inbound.attempts + 1)
+    limit = rate_limit_for(inbound.kind)
+    if inbound.reprocessed_at is None and _over_rate_limit(inbound, limit):
+        return _rate_limited(inbound, limit)
     try:
         files = _fetch_files(inbound)  # network: before the transaction, never inside it
         with transaction.atomic():
             locked = InboundMessage.objects.select_for_update().get(pk=inbound_id)
             if locked.state == InboundMessage.State.PROCESSED:
                 return locked
-            message = _to_ticket_message(locked, files)
+            survey = _survey_reply(locked) if locked.kind == Kind.SMS else None
+            message = _to_ticket_message(locked, files) if survey is None else None
             locked.state = InboundMessage.State.PROCESSED
             locked.ticket_message = message
+            locked.survey = survey
             locked.error = ""
             locked.next_attempt_at = None
             locked.processed_at = timezone.now()
-            locked.save(update_fields=["state", "ticket_message", "error", "next_attempt_at", "processed_at"])
+            locked.save(update_fields=["state", "ticket_message", "survey", "error", "next_attempt_at", "processed_at"])
             return locked
     except Exception as exc:  # noqa: BLE001 - every failure is kept on the row for the reprocess list
         log.warning("inbound %s could not be processed: %s", inbound_id, exc)
@@ -188,6 +197,37 @@ def inbound_process(*, inbound_id: int) -> InboundMessage | None:
             state=InboundMessage.State.FAILED, error=reason, next_attempt_at=retry_at
         )
         return InboundMessage.objects.get(pk=inbound_id)
+
+
+def rate_limit_for(kind: str) -> int:
+    """Messages per sender and hour on this channel that become ticket messages (0: no limit)."""
+    return int(settings.CHANNEL_RATE_LIMITS.get(kind, settings.CHANNEL_RATE_LIMIT_PER_HOUR))
+
+
+def _over_rate_limit(inbound: InboundMessage, limit: int) -> bool:
+    """More than `limit` messages from this sender on this channel in the hour up to this one (this one included).
+    Counted from the store by arrival, so the answer is the same whenever, and by whichever worker, it is asked."""
+    if not limit:
+        return False
+    since = inbound.received_at - dt.timedelta(hours=1)
+    count = InboundMessage.objects.filter(
+        kind=inbound.kind,
+        sender=inbound.sender,
+        received_at__gt=since,
+        received_at__lte=inbound.received_at,
+        pk__lte=inbound.pk,
+    ).count()
+    return count > limit
+
+
+def _rate_limited(inbound: InboundMessage, limit: int) -> InboundMessage:
+    """Keep the message raw, marked over the limit: no ticket, no ticket message, no reply; not retried."""
+    reason = _("The sender wrote more than %(n)s messages in an hour.") % {"n": limit}
+    log.info("inbound %s from %s:%s is over the rate limit", inbound.pk, inbound.kind, inbound.sender)
+    InboundMessage.objects.filter(pk=inbound.pk).exclude(state=InboundMessage.State.PROCESSED).update(
+        state=InboundMessage.State.RATE_LIMITED, error=reason, next_attempt_at=None
+    )
+    return InboundMessage.objects.get(pk=inbound.pk)
 
 
 def _to_ticket_message(inbound: InboundMessage, files: list[UploadedFile]) -> Message:
@@ -232,9 +272,13 @@ def inbound_retry_due(*, now: dt.datetime | None = None) -> int:
     return len(due)
 
 
+REPROCESSABLE = (InboundMessage.State.FAILED, InboundMessage.State.RATE_LIMITED)
+
+
 def inbound_reprocess(*, inbound: InboundMessage) -> InboundMessage | None:
-    InboundMessage.objects.filter(pk=inbound.pk, state=InboundMessage.State.FAILED).update(
-        state=InboundMessage.State.RECEIVED
+    """An admin processes a failed or rate-limited message again; the sender's rate limit no longer applies to it."""
+    InboundMessage.objects.filter(pk=inbound.pk, state__in=REPROCESSABLE).update(
+        state=InboundMessage.State.RECEIVED, reprocessed_at=timezone.now()
     )
     return inbound_process(inbound_id=inbound.pk)
 
@@ -388,6 +432,172 @@ def outbound_retry_due(*, now: dt.datetime | None = None) -> int:
     for outbound_id in due:
         outbound_attempt(outbound_id=outbound_id)
     return len(due)
+
+
+# ---------------------------------------------------------------------------------------------- SMS surveys
+
+# After the number: a separator, then the comment ("4 thanks", "5, great", "3 - slow"); a fraction is not a rating.
+_RATING = re.compile(r"(\d{1,6})([.,/\u066b]\d+)?(.*)", re.S)
+_SEPARATORS = " \t\r\n.,:;!-\u2013\u2014)\u060c\u061b"
+
+
+def survey_rating_parse(text: str) -> tuple[int | None, str] | None:
+    """Read an SMS answer to the survey, in any digits (Persian ۰-۹, Arabic-Indic ٠-٩, ASCII).
+
+    (rating, comment) for a reply that starts with 1-5; (None, "") for a bare number that is no rating ("9", "0",
+    "4.5"): the customer is asked again; None for anything else ("abc", "123 is my order number"): not an answer,
+    a normal message."""
+    cleaned = to_ascii_digits(text).strip()
+    match = _RATING.fullmatch(cleaned)
+    if match is None:
+        return None
+    number, fraction, rest = match.groups()
+    comment = rest.lstrip(_SEPARATORS).strip()
+    if fraction is None and 1 <= int(number) <= 5 and (not rest or rest[0] in _SEPARATORS or rest[0].isalpha()):
+        return int(number), comment
+    if not comment:
+        return None, ""
+    return None
+
+
+def survey_sms_number(ticket: Ticket) -> str:
+    """The number the survey of a resolved request goes to by SMS, or "" when it goes by email/the portal only: to
+    requesters who wrote in by SMS, and to requesters with a phone but no email address (SATISFACTION_SMS)."""
+    if not settings.SATISFACTION_SMS:
+        return ""
+    number = sms_number_for(ticket)
+    if not number or ticket.channel == Channel.SMS:
+        return number
+    has_email = Identity.objects.filter(contact_id=ticket.requester_id, kind=Identity.Kind.EMAIL).exists()
+    return "" if has_email else number
+
+
+def _survey_text(ticket: Ticket, language: str, *, again: bool = False) -> str:
+    with translation.override(language):
+        values = {"site": settings.PAYVAND_NAME, "ref": ticket.reference}
+        if again:
+            text = _(
+                "Sorry, we did not understand. To rate request %(ref)s, reply with a number from 1 (bad) to 5 (very "
+                "good)."
+            )
+        else:
+            text = _(
+                "%(site)s: your request %(ref)s is resolved. How satisfied are you? Reply with a number from 1 "
+                "(bad) to 5 (very good), and a comment if you like."
+            )
+        return text % values
+
+
+def survey_language(ticket: Ticket, default: str) -> str:
+    """The language of the survey SMS: the one the customer last wrote in on the ticket (Persian script: fa,
+    Hungarian: hu), else `default` (contacts have no language of their own)."""
+    texts = list(
+        Message.objects.filter(ticket=ticket, kind=Message.Kind.INBOUND)
+        .order_by("-created_at", "-id")
+        .values_list("body_text", flat=True)[:3]
+    )
+    for text in texts:
+        guess = language_guess(text, "")
+        if guess:
+            return guess
+    return default
+
+
+def survey_sms_send(*, ticket: Ticket, language: str) -> SmsSurvey | None:
+    """Send the satisfaction survey of a resolved request by SMS (see `survey_sms_number`). The question is an
+    automatic reply on the ticket with channel SMS, so it is delivered with the channel's retries and shows in the
+    history. A request resolved again gets a fresh survey. None: this requester gets the survey by email."""
+    from payvand.portal.links import SURVEY_MAX_AGE
+
+    phone = survey_sms_number(ticket)
+    if not phone:
+        return None
+    language = survey_language(ticket, language)
+    with transaction.atomic():
+        message = helpdesk_services.message_add(
+            ticket=ticket, by=None, body=_survey_text(ticket, language), channel=Channel.SMS, automatic=True
+        )
+        now = timezone.now()
+        survey, _created = SmsSurvey.objects.update_or_create(
+            ticket=ticket,
+            defaults={
+                "phone": phone,
+                "language": language,
+                "message": message,
+                "sent_at": now,
+                "expires_at": now + dt.timedelta(seconds=SURVEY_MAX_AGE),
+                "reasked_at": None,
+                "answered_at": None,
+            },
+        )
+        event_record(
+            actor=None,
+            verb="satisfaction.sms_sent",
+            target=ticket,
+            contact=ticket.requester,
+            data={"to": phone, "message": message.pk},
+        )
+    return survey
+
+
+def _survey_pending(phone: str, at: dt.datetime) -> SmsSurvey | None:
+    """The newest survey to this number that is still open at `at`: sent before, not expired, not answered (by SMS,
+    the email link or the portal) since it was sent, its request still resolved or closed."""
+    return (
+        SmsSurvey.objects.select_for_update(of=("self",))
+        .select_related("ticket")
+        .filter(
+            phone=phone,
+            answered_at__isnull=True,
+            sent_at__lte=at,
+            expires_at__gt=at,
+            ticket__status_category__in=[StatusCategory.RESOLVED, StatusCategory.CLOSED],
+        )
+        .exclude(ticket__satisfaction__answered_at__gte=F("sent_at"))
+        .order_by("-sent_at", "-id")
+        .first()
+    )
+
+
+def _survey_reply(inbound: InboundMessage) -> SmsSurvey | None:
+    """An SMS answering a pending survey becomes the request's rating (the same `portal.Satisfaction` the email and
+    portal surveys write); a bare number out of range is asked again once. None: a normal message."""
+    from payvand.portal.services import MAX_COMMENT, satisfaction_answer
+
+    survey = _survey_pending(_address_of(Kind.SMS, inbound.sender), inbound.received_at)
+    if survey is None:
+        return None
+    answer = survey_rating_parse(str((inbound.data or {}).get("text") or ""))
+    if answer is None:
+        return None
+    rating, comment = answer
+    ticket = survey.ticket
+    now = timezone.now()
+    if rating is None:
+        if survey.reasked_at is not None:
+            return None  # asked again already: whatever comes now is for the agents
+        helpdesk_services.message_add(
+            ticket=ticket,
+            by=None,
+            body=_survey_text(ticket, survey.language, again=True),
+            channel=Channel.SMS,
+            automatic=True,
+        )
+        survey.reasked_at = now
+        survey.save(update_fields=["reasked_at"])
+        event_record(
+            actor=None,
+            verb="satisfaction.sms_unclear",
+            target=ticket,
+            contact=ticket.requester,
+            data={"text": str((inbound.data or {}).get("text") or "")[:200], "inbound": inbound.pk},
+        )
+        return survey
+    identity = channel_identity_resolve(kind=Kind.SMS, raw_address=inbound.sender, name="")
+    satisfaction_answer(ticket=ticket, contact=identity.contact, rating=rating, comment=comment[:MAX_COMMENT])
+    survey.answered_at = now
+    survey.save(update_fields=["answered_at"])
+    return survey
 
 
 # ---------------------------------------------------------------------------------------------- web forms
