@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from payvand.contacts.normalize import normalize_text
 from payvand.core.errors import NotFound
-from payvand.core.search import search_filter, tokens
+from payvand.core.search import _without_implied, search_filter, tokens
 from payvand.kb.models import Article, ArticleAttachment
 
 CONFIGS = {"fa": "simple", "hu": "hungarian", "en": "english"}
@@ -29,35 +29,46 @@ def articles_for(user: Any) -> QuerySet[Article]:
     return Article.objects.all() if may_manage(user) else public_articles()
 
 
+# At most this many matching articles are ranked. Ranking every match of a common word (24,000 of 100,000 articles
+# for a two-letter prefix) took seconds on PostgreSQL; the first few hundred matches take a few milliseconds
+# (docs/benchmarks.md). As in the contacts' search, the cap is on candidates, before ranking.
+CANDIDATES = 200
+
+
 def article_search(*, query: str, language: str = "", user: Any = None, limit: int = 10) -> list[Article]:
     """Articles matching every word of the query (as word prefixes), best first. PostgreSQL: full-text with the
-    article language's configuration ('simple' for Persian); SQLite: FTS5."""
+    article language's configuration ('simple' for Persian), the first CANDIDATES matches ranked by how well the
+    title and summary match; SQLite: FTS5. Then the most helpful first."""
     text = normalize_text(query or "")[:200]
-    if not tokens(text):
+    words = _without_implied(tokens(text))
+    if not words:
         return []
     qs = articles_for(user)
     if language:
         qs = qs.filter(language=language)
     if connection.vendor == "postgresql" and language in CONFIGS:
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorField
 
         config = CONFIGS[language]
-        words = tokens(text)
         tsquery = " & ".join(f"{w}:*" for w in words)
         # The expression of the per-language partial GIN index (migration 0002), so the index serves it.
         vector = Func(
             F("search_text"), template=f"to_tsvector('{config}', %(expressions)s)", output_field=SearchVectorField()
         )
         q = SearchQuery(tsquery, search_type="raw", config=config)
+        candidates = qs.alias(_v=vector).filter(_v=q).order_by().values("pk")[: max(CANDIDATES, limit)]
+        # Ranked on the title and summary only: the text would have to be parsed again for every candidate.
+        head = SearchVector("title", weight="A", config=config) + SearchVector("summary", weight="B", config=config)
         found = (
-            qs.alias(_v=vector)
-            .filter(_v=q)
-            .annotate(_rank=SearchRank(vector, q))
+            Article.objects.filter(pk__in=candidates)
+            .annotate(_rank=SearchRank(head, q))
             .order_by("-_rank", "-helpful_yes", "-pk")
             .select_related("category")
         )
         return list(found[:limit])
-    matches = search_filter(qs, text, limit=500).select_related("category").order_by("-helpful_yes", "-pk")
+    matches = (
+        search_filter(qs, text, limit=max(CANDIDATES, limit)).select_related("category").order_by("-helpful_yes", "-pk")
+    )
     return list(matches[:limit])
 
 

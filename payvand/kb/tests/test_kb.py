@@ -121,6 +121,47 @@ def test_search_finds_published_public_articles_by_prefix(article: Article, supe
     assert selectors.article_search(query="kapcsol", language="hu") == [hu]
 
 
+def test_search_has_the_indexes_that_keep_it_fast(db: None):
+    """SQLite: FTS5 with prefix indexes (a two-letter prefix no longer walks every term); PostgreSQL: the 'simple'
+    GIN index over every language, for searches without a language (bench/kb.py, docs/benchmarks.md)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'kb_article_fts'")
+            assert "prefix = '2 3 4'" in cursor.fetchone()[0]
+        else:
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'kb_article_fts_idx'")
+            assert "to_tsvector('simple'" in cursor.fetchone()[0]
+
+
+def test_search_ranks_a_capped_set_of_candidates(supervisor: User, category: Category, monkeypatch: pytest.MonkeyPatch):
+    """Only the first CANDIDATES matches are ranked (ranking every match of a common word took seconds at 100,000
+    articles); the search still answers with matches only, and title matches first on PostgreSQL."""
+    from django.db import connection
+
+    made = [
+        services.article_create(
+            by=supervisor,
+            category=category,
+            title=f"Billing question {n}" if n == 3 else f"Question {n}",
+            body="the modem and the billing" if n != 3 else "modem",
+            language="en",
+            state=Article.State.PUBLISHED,
+        )
+        for n in range(5)
+    ]
+    services.article_create(by=supervisor, category=category, title="Other", body="nothing", language="en")
+    assert {a.pk for a in selectors.article_search(query="billing", language="en", limit=10)} == {a.pk for a in made}
+    if connection.vendor == "postgresql":
+        assert selectors.article_search(query="billing", language="en", limit=1) == [made[3]]
+    monkeypatch.setattr(selectors, "CANDIDATES", 2)
+    capped = selectors.article_search(query="billing", language="en", limit=1)
+    assert len(capped) == 1
+    assert capped[0] in made
+    assert len(selectors.article_search(query="modem", user=supervisor, limit=1)) == 1
+
+
 def test_public_page_clean_url_meta_and_helpful(article: Article, client: Client, supervisor: User, category: Category):
     page = client.get("/kb/internet/restart-the-router/")
     html = page.content.decode()
