@@ -265,6 +265,8 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 # Validate the next batch of an import in a forked process (when the worker runs no other threads), not a thread.
 IMPORT_READ_AHEAD_PROCESS = env_bool("IMPORT_READ_AHEAD_PROCESS", True)
 API_PAGE_SIZE_MAX = 200
+# The portal's "My requests" page: requests per page.
+PORTAL_PAGE_SIZE = env_int("PORTAL_PAGE_SIZE", 25)
 
 # Helpdesk.
 PAYVAND_TICKET_PREFIX = env_str("TICKET_PREFIX", "#")

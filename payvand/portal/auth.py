@@ -31,7 +31,8 @@ def portal_contact(request: HttpRequest) -> Contact | None:
     contact_id = request.session.get(SESSION_KEY)
     if not isinstance(contact_id, int):
         return None
-    return Contact.objects.filter(pk=contact_id).first()
+    # With the portal account (if any): the pages ask it whether the customer sees the organisation's requests.
+    return Contact.objects.select_related("portal_account").filter(pk=contact_id).first()
 
 
 def portal_required[R: HttpResponseBase](view: Callable[..., R]) -> Callable[..., HttpResponseBase]:

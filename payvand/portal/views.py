@@ -88,8 +88,9 @@ def home(request: HttpRequest) -> HttpResponse:
     contact = request.portal_contact  # type: ignore[attr-defined]
     state = request.GET.get("state", "")
     state = state if state in ("open", "done") else ""
-    tickets = list(selectors.portal_ticket_list(contact=contact, state=state)[:100])
-    return render(request, "portal/home.html", {"tickets": tickets, "state": state, "contact": contact})
+    page = selectors.portal_ticket_page(contact=contact, state=state, page=request.GET.get("page", "1")[:12])
+    context = {"tickets": page.items, "page": page, "state": state, "contact": contact}
+    return render(request, "portal/home.html", context)
 
 
 def _type_or_none(raw: Any) -> TicketType | None:
