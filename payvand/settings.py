@@ -320,6 +320,11 @@ CHANNEL_SEND_ATTEMPTS = env_int("CHANNEL_SEND_ATTEMPTS", 5)
 # Public web forms: at most this many submissions per IP address in the window.
 WEBFORM_RATE_LIMIT = env_int("WEBFORM_RATE_LIMIT", 5)
 WEBFORM_RATE_WINDOW_SECONDS = env_int("WEBFORM_RATE_WINDOW_SECONDS", 600)
+# Portal sign-in (magic-link requests, password attempts; counted apart): at most this many per email address and
+# per IP address in the window (docs/portal.md).
+PORTAL_SIGNIN_RATE_LIMIT_PER_EMAIL = env_int("PORTAL_SIGNIN_RATE_LIMIT_PER_EMAIL", 5)
+PORTAL_SIGNIN_RATE_LIMIT_PER_IP = env_int("PORTAL_SIGNIN_RATE_LIMIT_PER_IP", 20)
+PORTAL_SIGNIN_RATE_WINDOW_SECONDS = env_int("PORTAL_SIGNIN_RATE_WINDOW_SECONDS", 900)
 
 LOGGING = {
     "version": 1,
