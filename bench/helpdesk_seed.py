@@ -173,8 +173,10 @@ TICKET_COLUMNS = [
     "resolved_at",
     "closed_at",
     "search_text",
+    "minutes_spent",
 ]
 TICKET_DEFAULTS = {
+    "minutes_spent": 0,  # summed from the worklogs after each batch
     "organisation_id": None,
     "type_id": None,
     "project_id": None,

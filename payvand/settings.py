@@ -265,6 +265,8 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 # Validate the next batch of an import in a forked process (when the worker runs no other threads), not a thread.
 IMPORT_READ_AHEAD_PROCESS = env_bool("IMPORT_READ_AHEAD_PROCESS", True)
 API_PAGE_SIZE_MAX = 200
+# The portal's "My requests" page: requests per page.
+PORTAL_PAGE_SIZE = env_int("PORTAL_PAGE_SIZE", 25)
 
 # Helpdesk.
 PAYVAND_TICKET_PREFIX = env_str("TICKET_PREFIX", "#")
@@ -331,6 +333,11 @@ SATISFACTION_SMS = env_bool("SATISFACTION_SMS", True)
 # Public web forms: at most this many submissions per IP address in the window.
 WEBFORM_RATE_LIMIT = env_int("WEBFORM_RATE_LIMIT", 5)
 WEBFORM_RATE_WINDOW_SECONDS = env_int("WEBFORM_RATE_WINDOW_SECONDS", 600)
+# Portal sign-in (magic-link requests, password attempts; counted apart): at most this many per email address and
+# per IP address in the window (docs/portal.md).
+PORTAL_SIGNIN_RATE_LIMIT_PER_EMAIL = env_int("PORTAL_SIGNIN_RATE_LIMIT_PER_EMAIL", 5)
+PORTAL_SIGNIN_RATE_LIMIT_PER_IP = env_int("PORTAL_SIGNIN_RATE_LIMIT_PER_IP", 20)
+PORTAL_SIGNIN_RATE_WINDOW_SECONDS = env_int("PORTAL_SIGNIN_RATE_WINDOW_SECONDS", 900)
 
 LOGGING = {
     "version": 1,

@@ -60,5 +60,9 @@ class Conflict(PayvandError):
     status = 409
 
 
+class TooManyRequests(PayvandError):
+    status = 429
+
+
 def error_body(detail: Any, errors: list[FieldError] | None = None) -> dict[str, Any]:
     return PayvandError(detail=detail, errors=errors or []).as_dict()

@@ -3,6 +3,11 @@ right see drafts and internal articles too."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -10,9 +15,9 @@ from django.db.models import F, Func, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from payvand.contacts.normalize import normalize_text
-from payvand.core.errors import NotFound
+from payvand.core.errors import NotFound, PermissionDenied, ValidationFailed
 from payvand.core.search import _without_implied, search_filter, tokens
-from payvand.kb.models import Article, ArticleAttachment
+from payvand.kb.models import Article, ArticleAttachment, ArticleVersion, Category
 
 CONFIGS = {"fa": "simple", "hu": "hungarian", "en": "english"}
 
@@ -35,7 +40,9 @@ def articles_for(user: Any) -> QuerySet[Article]:
 CANDIDATES = 200
 
 
-def article_search(*, query: str, language: str = "", user: Any = None, limit: int = 10) -> list[Article]:
+def article_search(
+    *, query: str, language: str = "", user: Any = None, limit: int = 10, filters: dict[str, Any] | None = None
+) -> list[Article]:
     """Articles matching every word of the query (as word prefixes), best first. PostgreSQL: full-text with the
     article language's configuration ('simple' for Persian), the first CANDIDATES matches ranked by how well the
     title and summary match; SQLite: FTS5. Then the most helpful first."""
@@ -46,6 +53,8 @@ def article_search(*, query: str, language: str = "", user: Any = None, limit: i
     qs = articles_for(user)
     if language:
         qs = qs.filter(language=language)
+    if filters:
+        qs = qs.filter(**filters)
     if connection.vendor == "postgresql" and language in CONFIGS:
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorField
 
@@ -70,6 +79,86 @@ def article_search(*, query: str, language: str = "", user: Any = None, limit: i
         search_filter(qs, text, limit=max(CANDIDATES, limit)).select_related("category").order_by("-helpful_yes", "-pk")
     )
     return list(matches[:limit])
+
+
+# ---------------------------------------------------------------------------------------------- staff list
+
+
+@dataclass
+class ArticlePage:
+    items: list[Article]
+    next_cursor: str | None
+    count: int | None = None
+
+
+def _require_staff(user: Any) -> None:
+    if not may_manage(user):
+        raise PermissionDenied(detail=_("You do not have permission to do this."))
+
+
+def _encode_cursor(article: Article) -> str:
+    raw = json.dumps([article.updated_at.isoformat(), article.pk])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        value, pk = json.loads(raw)
+        if not isinstance(pk, int) or not isinstance(value, str):
+            raise ValueError
+        when = dt.datetime.fromisoformat(value)
+        if when.tzinfo is None:
+            raise ValueError
+        return when, pk
+    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
+        raise ValidationFailed.on("cursor", _("This cursor is not valid; start from the first page.")) from None
+
+
+def article_page(
+    *,
+    user: Any,
+    query: str = "",
+    filters: dict[str, Any] | None = None,
+    cursor: str | None = None,
+    limit: int = 25,
+    with_count: bool = False,
+) -> ArticlePage:
+    """The staff API's list: every article the viewer may see (drafts and internal ones too), latest change first
+    by keyset pagination; with a query, the best `limit` matches (one page: search results are ranked, not paged)."""
+    _require_staff(user)
+    filters = dict(filters or {})
+    language = filters.pop("language", "")
+    if query.strip():
+        if cursor:
+            raise ValidationFailed.on("cursor", _("Search results have one page; leave out the cursor."))
+        found = article_search(query=query, language=language, user=user, limit=limit, filters=filters)
+        return ArticlePage(items=found, next_cursor=None, count=len(found) if with_count else None)
+    qs = Article.objects.filter(**filters)
+    if language:
+        qs = qs.filter(language=language)
+    count = qs.count() if with_count else None
+    if cursor:
+        when, pk = _decode_cursor(cursor)
+        qs = qs.filter(Q(updated_at__lt=when) | Q(updated_at=when, pk__lt=pk))
+    rows = list(qs.select_related("category").order_by("-updated_at", "-pk")[: limit + 1])
+    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return ArticlePage(items=rows[:limit], next_cursor=next_cursor, count=count)
+
+
+def article_get_for_staff(*, user: Any, article_id: int) -> Article:
+    _require_staff(user)
+    return article_get_for_user(user=user, article_id=article_id)
+
+
+def article_versions(*, user: Any, article: Article) -> list[ArticleVersion]:
+    _require_staff(user)
+    return list(ArticleVersion.objects.filter(article=article).select_related("created_by").order_by("-number"))
+
+
+def category_list(*, user: Any) -> list[Category]:
+    _require_staff(user)
+    return list(Category.objects.order_by("order", "name"))
 
 
 def article_get_public(*, category_slug: str, slug: str, language: str = "", user: Any = None) -> Article:

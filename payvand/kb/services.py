@@ -15,7 +15,7 @@ from payvand.accounts.models import User
 from payvand.contacts.models import Identity
 from payvand.contacts.normalize import normalize_text
 from payvand.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
-from payvand.core.search import index_rows
+from payvand.core.search import index_rows, unindex
 from payvand.core.services import event_record
 from payvand.helpdesk.models import Message, Ticket
 from payvand.kb.models import Article, ArticleAttachment, ArticleVersion, Category, SuggestionOpen
@@ -70,7 +70,7 @@ def _validate(
     if visibility not in Article.Visibility.values:
         errors.append(FieldError("visibility", _("Choose public or internal.")))
     if state not in Article.State.values:
-        errors.append(FieldError("state", _("Choose draft or published.")))
+        errors.append(FieldError("state", _("Choose draft, published or archived.")))
     if errors:
         raise ValidationFailed(detail=_("Some fields are not valid."), errors=errors)
     return title_text, body_text, str(summary or "").strip()
@@ -190,6 +190,39 @@ def article_update(
         index_rows(Article, [(locked.pk, locked.search_text)])
         event_record(actor=by, verb="kb.article_updated", target=locked, data={"version": locked.version})
     return locked
+
+
+def article_set_state(*, article: Article, by: User, state: str, version: int | None = None) -> Article:
+    """Publish, unpublish (back to draft) or archive: a change like any other, so it keeps a version. Archived
+    articles stay for the staff, with their versions, and are "not found" for customers like drafts."""
+    if state not in Article.State.values:
+        raise ValidationFailed.on("state", _("Choose draft, published or archived."))
+    return article_update(article=article, by=by, version=version, state=state)
+
+
+def article_delete(*, article: Article, by: User) -> None:
+    """Delete an article with its versions and files (admins: kb.delete_article). Its translations stay linked
+    to each other: the next one becomes the group's first article."""
+    _require(by, "kb.delete_article")
+    with transaction.atomic():
+        locked = Article.objects.select_for_update().get(pk=article.pk)
+        if locked.translation_of_id is None:
+            rest = list(Article.objects.filter(translation_of=locked).order_by("pk").values_list("pk", flat=True))
+            if rest:
+                Article.objects.filter(pk__in=rest[1:]).update(translation_of_id=rest[0])
+                Article.objects.filter(pk=rest[0]).update(translation_of=None)
+        event_record(
+            actor=by, verb="kb.article_deleted", target=locked, data={"title": locked.title[:200], "id": locked.pk}
+        )
+        files = [a.file for a in locked.attachments.all()]
+        unindex(Article, [locked.pk])
+        locked.delete()
+
+        def remove_files() -> None:
+            for f in files:
+                f.delete(save=False)
+
+        transaction.on_commit(remove_files)
 
 
 def _files_clean(attachments: Any) -> list[tuple[Any, str]]:

@@ -14,10 +14,10 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from payvand.contacts.models import Contact
 from payvand.core.errors import NotFound, ValidationFailed
-from payvand.core.schemas import ERRORS, PathId
+from payvand.core.schemas import ERRORS, ErrorOut, PathId
 from payvand.helpdesk.models import Message, Ticket, TicketType
 from payvand.portal import selectors, services
-from payvand.portal.auth import portal_contact
+from payvand.portal.auth import client_ip, portal_contact
 from payvand.portal.models import Satisfaction
 from payvand.portal.schemas import (
     ArticleOut,
@@ -90,10 +90,14 @@ def _message_out(m: Message) -> dict[str, Any]:
     }
 
 
-@router.post("/login/link", auth=None, response={202: DetailOut, **ERRORS})
+SIGN_IN_ERRORS = {**ERRORS, 429: ErrorOut}
+
+
+@router.post("/login/link", auth=None, response={202: DetailOut, **SIGN_IN_ERRORS})
 def login_link(request: HttpRequest, payload: EmailIn) -> tuple[int, dict[str, str]]:
-    """Email a sign-in link. The answer is the same whether or not the address is known."""
-    services.magic_link_request(email=payload.email)
+    """Email a sign-in link. The answer is the same whether or not the address is known. Rate-limited per email
+    address and per IP address (429)."""
+    services.magic_link_request(email=payload.email, ip=client_ip(request))
     return 202, {"detail": _("If this address is known to us, a sign-in link is on its way.")}
 
 
@@ -104,9 +108,10 @@ def login_magic(request: HttpRequest, payload: MagicTokenIn) -> dict[str, Any]:
     return {"token": services.token_create(contact=contact), "contact_id": contact.pk, "name": contact.name}
 
 
-@router.post("/login/password", auth=None, response={200: PortalTokenOut, **ERRORS})
+@router.post("/login/password", auth=None, response={200: PortalTokenOut, **SIGN_IN_ERRORS})
 def login_password(request: HttpRequest, payload: PasswordLoginIn) -> dict[str, Any]:
-    contact = services.password_login(email=payload.email, password=payload.password)
+    """Rate-limited per email address and per IP address (429), as the sign-in page is."""
+    contact = services.password_login(email=payload.email, password=payload.password, ip=client_ip(request))
     return {"token": services.token_create(contact=contact), "contact_id": contact.pk, "name": contact.name}
 
 

@@ -17,6 +17,11 @@ from payvand.contacts.models import Contact
 SESSION_KEY = "portal_contact_id"
 
 
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address as the web forms take it (REMOTE_ADDR; a proxy in front sets it)."""
+    return str(request.META.get("REMOTE_ADDR") or "0.0.0.0")  # noqa: S104 - a value, not a bind address
+
+
 def portal_login(request: HttpRequest, contact: Contact) -> None:
     request.session.cycle_key()  # no session fixation
     request.session[SESSION_KEY] = contact.pk
@@ -31,7 +36,8 @@ def portal_contact(request: HttpRequest) -> Contact | None:
     contact_id = request.session.get(SESSION_KEY)
     if not isinstance(contact_id, int):
         return None
-    return Contact.objects.filter(pk=contact_id).first()
+    # With the portal account (if any): the pages ask it whether the customer sees the organisation's requests.
+    return Contact.objects.select_related("portal_account").filter(pk=contact_id).first()
 
 
 def portal_required[R: HttpResponseBase](view: Callable[..., R]) -> Callable[..., HttpResponseBase]:

@@ -48,6 +48,20 @@ class MagicLink(models.Model):
         return f"magic link {self.pk} of {self.contact_id}"
 
 
+class SignInAttempt(models.Model):
+    """One portal sign-in attempt (a magic-link request or a password attempt), once under the email address and
+    once under the IP address: the sign-in rate limit counts these, as the web forms count `WebFormHit`s."""
+
+    key = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "created_at"], name="portal_signin_key_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class PortalToken(models.Model):
     """A customer's API token for /api/v1/portal/ (from a magic-link or password sign-in). Stored hashed."""
 

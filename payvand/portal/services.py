@@ -20,14 +20,15 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from payvand.contacts.models import Contact, Identity
 from payvand.contacts.normalize import normalize_email
-from payvand.core.errors import Conflict, FieldError, NotAuthenticated, ValidationFailed
+from payvand.core.errors import Conflict, FieldError, NotAuthenticated, TooManyRequests, ValidationFailed
 from payvand.core.services import event_record
 from payvand.helpdesk import services as helpdesk
 from payvand.helpdesk.models import Channel, Message, StatusCategory, Ticket, TicketType
-from payvand.portal.models import MagicLink, PortalAccount, PortalToken, Satisfaction
+from payvand.portal.models import MagicLink, PortalAccount, PortalToken, Satisfaction, SignInAttempt
 
 MAGIC_LINK_MINUTES = getattr(settings, "PORTAL_MAGIC_LINK_MINUTES", 15)
 TOKEN_DAYS = 30
@@ -64,10 +65,39 @@ def _language_of(contact: Contact) -> str:
     return lang if lang in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
-def magic_link_request(*, email: Any, now: dt.datetime | None = None) -> bool:
+def signin_rate_limited(*, kind: str, email: str, ip: str, now: dt.datetime | None = None) -> bool:
+    """Count this sign-in attempt (`kind`: "link" or "password", counted apart); True when its email address or
+    its IP address went over PORTAL_SIGNIN_RATE_LIMIT_PER_EMAIL / _PER_IP in the window. The web forms' way
+    (`messaging.services.webform_rate_limited`): attempts over the limit count too, so hammering stays blocked."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(seconds=settings.PORTAL_SIGNIN_RATE_WINDOW_SECONDS)
+    SignInAttempt.objects.filter(created_at__lt=since - dt.timedelta(days=1)).delete()
+    limits = {
+        f"{kind}:email:{email}"[:300]: settings.PORTAL_SIGNIN_RATE_LIMIT_PER_EMAIL,
+        f"{kind}:ip:{ip}"[:300]: settings.PORTAL_SIGNIN_RATE_LIMIT_PER_IP,
+    }
+    over = any(
+        SignInAttempt.objects.filter(key=key, created_at__gte=since).count() >= limit for key, limit in limits.items()
+    )
+    SignInAttempt.objects.bulk_create([SignInAttempt(key=key, created_at=now) for key in limits])
+    return over
+
+
+TOO_MANY_ATTEMPTS = gettext_noop("Too many sign-in attempts. Please wait a few minutes and try again.")
+
+
+def _throttle(kind: str, address: str, ip: str | None, now: dt.datetime | None) -> None:
+    if ip is not None and signin_rate_limited(kind=kind, email=address, ip=ip, now=now):
+        raise TooManyRequests(detail=_(TOO_MANY_ATTEMPTS))
+
+
+def magic_link_request(*, email: Any, ip: str | None = None, now: dt.datetime | None = None) -> bool:
     """Email a single-use sign-in link to the contact with this address. Says nothing about whether the address
-    is known (returns whether a link was sent, for tests and logs only)."""
+    is known (returns whether a link was sent, for tests and logs only). With `ip` (the pages and the API), the
+    request counts towards the sign-in rate limit, and one over it is refused (429) whether or not the address
+    is known."""
     address = _clean_email(email)
+    _throttle("link", address, ip, now)
     contact = _contact_by_email(address)
     if contact is None:
         return False
@@ -118,8 +148,11 @@ def _signed_in(contact: Contact, now: dt.datetime, how: str) -> None:
     event_record(actor=None, verb="portal.signed_in", target=contact, contact=contact, data={"how": how})
 
 
-def password_login(*, email: Any, password: Any) -> Contact:
+def password_login(*, email: Any, password: Any, ip: str | None = None) -> Contact:
+    """The contact whose portal password this is. With `ip`, the attempt counts towards the sign-in rate limit:
+    over it, even the right password is refused (429) until the window has passed."""
     address = _clean_email(email)
+    _throttle("password", address, ip, None)
     contact = _contact_by_email(address)
     account = PortalAccount.objects.filter(contact=contact).first() if contact is not None else None
     if account is None or not account.password or not check_password(str(password or ""), account.password):

@@ -14,12 +14,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from payvand.core.errors import NotFound, PayvandError, ValidationFailed
+from payvand.core.errors import NotFound, PayvandError, TooManyRequests, ValidationFailed
 from payvand.core.forms import apply_errors
 from payvand.helpdesk.models import StatusCategory, Ticket, TicketType
 from payvand.portal import forms as f
 from payvand.portal import links, selectors, services
-from payvand.portal.auth import portal_contact, portal_login, portal_logout, portal_required
+from payvand.portal.auth import client_ip, portal_contact, portal_login, portal_logout, portal_required
 
 FORM_PREFIX = "fv"
 
@@ -41,24 +41,31 @@ def login(request: HttpRequest) -> HttpResponse:
         if password_form.is_valid():
             try:
                 contact = services.password_login(
-                    email=password_form.cleaned_data["email"], password=password_form.cleaned_data["password"]
+                    email=password_form.cleaned_data["email"],
+                    password=password_form.cleaned_data["password"],
+                    ip=client_ip(request),
                 )
             except PayvandError as exc:
                 password_form.add_error(None, str(exc.detail))
+                status = 429 if isinstance(exc, TooManyRequests) else 422
             else:
                 portal_login(request, contact)
                 return redirect(_next(request))
-        status = 422
+        else:
+            status = 422
     elif request.method == "POST":
         link_form = f.EmailForm(request.POST, prefix="link")
         if link_form.is_valid():
             try:
-                services.magic_link_request(email=link_form.cleaned_data["email"])
+                services.magic_link_request(email=link_form.cleaned_data["email"], ip=client_ip(request))
             except ValidationFailed as exc:
                 apply_errors(link_form, exc)
+            except TooManyRequests as exc:
+                link_form.add_error(None, str(exc.detail))
+                status = 429
             else:
                 sent = True
-        if link_form.errors:
+        if link_form.errors and status == 200:
             status = 422
     context = {"link_form": link_form, "password_form": password_form, "sent": sent, "next": _next(request)}
     return render(request, "portal/login.html", context, status=status)
@@ -88,8 +95,9 @@ def home(request: HttpRequest) -> HttpResponse:
     contact = request.portal_contact  # type: ignore[attr-defined]
     state = request.GET.get("state", "")
     state = state if state in ("open", "done") else ""
-    tickets = list(selectors.portal_ticket_list(contact=contact, state=state)[:100])
-    return render(request, "portal/home.html", {"tickets": tickets, "state": state, "contact": contact})
+    page = selectors.portal_ticket_page(contact=contact, state=state, page=request.GET.get("page", "1")[:12])
+    context = {"tickets": page.items, "page": page, "state": state, "contact": contact}
+    return render(request, "portal/home.html", context)
 
 
 def _type_or_none(raw: Any) -> TicketType | None:

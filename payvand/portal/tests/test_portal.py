@@ -179,6 +179,39 @@ def test_customer_sees_own_ticket_without_internal_notes(ticket_x: Ticket, custo
     assert "agent.a@example.com" not in api
 
 
+def test_my_requests_page_by_page_newest_first(
+    customer_x: Contact, customer_y: Contact, agent_a: User, team_a: Team, portal_client: Any, settings: Any
+):
+    settings.PORTAL_PAGE_SIZE = 2
+    made = [
+        helpdesk.ticket_create(by=agent_a, requester=customer_x, team=team_a, subject=f"Request {n}", route=False)
+        for n in range(5)
+    ]
+    helpdesk.ticket_create(by=agent_a, requester=customer_y, team=team_a, subject="Not mine", route=False)
+    now = timezone.now()
+    for n, t in enumerate(made):
+        Ticket.objects.filter(pk=t.pk).update(created_at=now - dt.timedelta(hours=10 - n))
+    Ticket.objects.filter(pk=made[0].pk).update(merged_into=made[1])  # merged requests are not listed
+    c = portal_client(customer_x)
+
+    def subjects(html: str) -> list[str]:
+        return [f"Request {n}" for n in range(5) if f"Request {n}<" in html]
+
+    first = c.get("/portal/").content.decode()
+    assert subjects(first) == ["Request 3", "Request 4"]
+    assert "Page 1 of 2 (4 requests)" in first
+    assert 'rel="next" href="?page=2"' in first
+    second = c.get("/portal/", {"page": "2"}).content.decode()
+    assert subjects(second) == ["Request 1", "Request 2"]
+    assert 'rel="prev" href="?page=1"' in second
+    assert "Not mine" not in first + second
+    for bad in ("99", "-1", "x", "9" * 30):  # out of range or not a number: the nearest page, never an error
+        response = c.get("/portal/", {"page": bad})
+        assert response.status_code == 200
+    assert subjects(c.get("/portal/", {"page": "99"}).content.decode()) == ["Request 1", "Request 2"]
+    assert subjects(c.get("/portal/", {"page": "x"}).content.decode()) == ["Request 3", "Request 4"]
+
+
 def test_customer_a_cannot_reach_customer_b(
     ticket_x: Ticket, ticket_y: Ticket, customer_x: Contact, customer_y: Contact, portal_client: Any, mailoutbox: Any
 ):
