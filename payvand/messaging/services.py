@@ -169,10 +169,10 @@ def inbound_process(*, inbound_id: int) -> InboundMessage | None:
     if inbound is None or inbound.state == InboundMessage.State.PROCESSED:
         return inbound
     InboundMessage.objects.filter(pk=inbound_id).update(attempts=inbound.attempts + 1)
-    limit = rate_limit_for(inbound.kind)
-    if inbound.reprocessed_at is None and _over_rate_limit(inbound, limit):
-        return _rate_limited(inbound, limit)
     try:
+        limit = rate_limit_for(inbound.kind)
+        if inbound.reprocessed_at is None and _over_rate_limit(inbound, limit):
+            return _rate_limited(inbound, limit)
         files = _fetch_files(inbound)  # network: before the transaction, never inside it
         with transaction.atomic():
             locked = InboundMessage.objects.select_for_update().get(pk=inbound_id)
