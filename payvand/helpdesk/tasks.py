@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from payvand.contacts.models import Identity
+from payvand.core.errors import PayvandError
 from payvand.helpdesk.models import Message, Ticket
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,10 @@ def requester_status_notify(ticket_id: int, verb: str) -> bool:
     if verb == "ticket.resolved":
         from payvand.messaging.services import survey_sms_send
 
-        by_sms = survey_sms_send(ticket=ticket, language=language) is not None
+        try:
+            by_sms = survey_sms_send(ticket=ticket, language=language) is not None
+        except PayvandError as exc:  # the ticket was merged away meanwhile, say: the email link still asks
+            log.warning("ticket %s: no survey by SMS: %s", ticket.pk, exc)
     to = _requester_email(ticket)
     if to is None:
         return by_sms

@@ -136,6 +136,8 @@ class OutboundMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(_("last error"), blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
+    # How many parts of the reply went out (text messages, then files): a retry sends only the rest.
+    parts_sent = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

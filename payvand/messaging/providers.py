@@ -117,10 +117,32 @@ def chunks(text: str, size: int) -> list[str]:
     return parts
 
 
+@dataclass
+class OutFile:
+    """A file of a reply, sent to a messenger after the text."""
+
+    name: str
+    content_type: str
+    content: bytes
+
+    @property
+    def is_photo(self) -> bool:
+        # What both messengers show inline as a picture; anything else goes as a document with its name.
+        return self.content_type in ("image/jpeg", "image/png") and len(self.content) <= PHOTO_LIMIT
+
+
+# Telegram's sendPhoto takes photos up to 10 MB; WhatsApp images up to 5 MB: larger pictures go as documents.
+PHOTO_LIMIT = 5 * 1024 * 1024
+
+
 class Sender(Protocol):
     name: str
 
     def send(self, *, to: str, text: str) -> str: ...
+
+
+class FileSender(Sender, Protocol):
+    def send_file(self, *, to: str, file: OutFile) -> str: ...
 
 
 # ---------------------------------------------------------------------------------------------- SMS
@@ -342,6 +364,18 @@ class Telegram:
             message_id = str((data.get("result") or {}).get("message_id", ""))
         return message_id
 
+    def send_file(self, *, to: str, file: OutFile) -> str:
+        """sendPhoto for a JPEG or PNG picture, sendDocument (with its file name) for anything else."""
+        method, field_name = ("sendPhoto", "photo") if file.is_photo else ("sendDocument", "document")
+        data = _post(
+            self._api(method),
+            data={"chat_id": to},
+            files={field_name: (file.name, file.content, file.content_type or "application/octet-stream")},
+        )
+        if not data.get("ok"):
+            raise SendFailed(f"Telegram: {data.get('description', 'not ok')}")
+        return str((data.get("result") or {}).get("message_id", ""))
+
 
 # ---------------------------------------------------------------------------------------------- WhatsApp
 
@@ -428,6 +462,28 @@ class WhatsApp:
             messages = data.get("messages") or [{}]
             message_id = str(messages[0].get("id", ""))
         return message_id
+
+    def send_file(self, *, to: str, file: OutFile) -> str:
+        """Upload the file to the Cloud API's media endpoint, then send it as an image or a document message."""
+        base = f"{settings.WHATSAPP_API_URL}/{settings.WHATSAPP_PHONE_NUMBER_ID}"
+        content_type = file.content_type or "application/octet-stream"
+        uploaded = _post(
+            f"{base}/media",
+            data={"messaging_product": "whatsapp", "type": content_type},
+            files={"file": (file.name, file.content, content_type)},
+            headers=self._headers(),
+        )
+        media_id = str(uploaded.get("id") or "")
+        if not media_id:
+            raise SendFailed("WhatsApp: the media upload returned no id")
+        kind = "image" if file.is_photo else "document"
+        media: dict[str, str] = {"id": media_id}
+        if kind == "document":
+            media["filename"] = file.name
+        body = {"messaging_product": "whatsapp", "to": to.lstrip("+"), "type": kind, kind: media}
+        data = _post(f"{base}/messages", json=body, headers=self._headers())
+        messages = data.get("messages") or [{}]
+        return str(messages[0].get("id", ""))
 
 
 def downloader(provider: str) -> Telegram | WhatsApp | None:

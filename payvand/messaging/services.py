@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
 
@@ -25,7 +25,7 @@ from payvand.core.errors import FieldError, ValidationFailed
 from payvand.core.localization import language_guess, to_ascii_digits
 from payvand.core.services import event_record
 from payvand.helpdesk import services as helpdesk_services
-from payvand.helpdesk.models import ACTIVE_CATEGORIES, Channel, Message, StatusCategory, Ticket
+from payvand.helpdesk.models import ACTIVE_CATEGORIES, Attachment, Channel, Message, StatusCategory, Ticket
 from payvand.messaging import providers
 from payvand.messaging.models import (
     HELPDESK_CHANNEL,
@@ -169,10 +169,10 @@ def inbound_process(*, inbound_id: int) -> InboundMessage | None:
     if inbound is None or inbound.state == InboundMessage.State.PROCESSED:
         return inbound
     InboundMessage.objects.filter(pk=inbound_id).update(attempts=inbound.attempts + 1)
-    limit = rate_limit_for(inbound.kind)
-    if inbound.reprocessed_at is None and _over_rate_limit(inbound, limit):
-        return _rate_limited(inbound, limit)
     try:
+        limit = rate_limit_for(inbound.kind)
+        if inbound.reprocessed_at is None and _over_rate_limit(inbound, limit):
+            return _rate_limited(inbound, limit)
         files = _fetch_files(inbound)  # network: before the transaction, never inside it
         with transaction.atomic():
             locked = InboundMessage.objects.select_for_update().get(pk=inbound_id)
@@ -346,6 +346,50 @@ def _sender_for(kind: str) -> providers.Sender:
     return providers.WhatsApp()
 
 
+def _file_sender(kind: str) -> providers.FileSender:
+    return providers.Telegram() if kind == Kind.TELEGRAM else providers.WhatsApp()
+
+
+def _send_attachment(kind: str, to: str, attachment: Attachment) -> str:
+    try:
+        with attachment.file.open("rb") as fh:
+            content = fh.read()
+    except OSError as exc:
+        raise providers.SendFailed(f"{attachment.name}: {exc}") from exc
+    file = providers.OutFile(name=attachment.name, content_type=attachment.content_type, content=content)
+    return _file_sender(kind).send_file(to=to, file=file)
+
+
+def _reply_parts(outbound: OutboundMessage) -> list[Callable[[], str]]:
+    """What a reply is on its channel, in order: SMS one text (an SMS carries no files); Telegram and WhatsApp the
+    text in messages of at most 4096 characters, then each attachment (a photo or a document)."""
+    text = outbound.message.body_text
+    if outbound.kind == Kind.SMS:
+        return [partial(_sender_for(outbound.kind).send, to=outbound.to, text=text)]
+    attachments = list(outbound.message.attachments.order_by("id"))
+    sender = _file_sender(outbound.kind)
+    parts: list[Callable[[], str]] = []
+    if text.strip() or not attachments:
+        parts += [
+            partial(sender.send, to=outbound.to, text=c) for c in providers.chunks(text, providers.MESSENGER_LIMIT)
+        ]
+    parts += [partial(_send_attachment, outbound.kind, outbound.to, a) for a in attachments]
+    return parts
+
+
+def _deliver(outbound: OutboundMessage) -> str:
+    """Send the parts of the reply not sent yet: each sent part is counted at once, so a retry after a failure
+    half-way (the text went, a file did not) sends only the rest, never the text twice. The last part's id."""
+    provider_id = outbound.provider_message_id
+    for n, part in enumerate(_reply_parts(outbound)):
+        if n < outbound.parts_sent:
+            continue
+        provider_id = part()[:200]
+        outbound.parts_sent = n + 1
+        OutboundMessage.objects.filter(pk=outbound.pk).update(parts_sent=n + 1, provider_message_id=provider_id)
+    return provider_id
+
+
 def reply_route(*, message: Message) -> OutboundMessage | None:
     """The hook `helpdesk.tasks.reply_deliver` calls first: a reply whose channel is SMS or social goes out that way
     (one delivery row per message and channel, so a repeated task sends once). None: deliver it by email."""
@@ -380,7 +424,7 @@ def outbound_attempt(*, outbound_id: int) -> OutboundMessage | None:
     try:
         if not outbound.to:
             raise providers.SendFailed(_("The customer has no address on this channel."))
-        provider_id = _sender_for(outbound.kind).send(to=outbound.to, text=outbound.message.body_text)
+        provider_id = _deliver(outbound)
     except providers.SendFailed as exc:
         outbound.last_error = str(exc)[:2000]
         retry = outbound.attempts < settings.CHANNEL_SEND_ATTEMPTS and bool(outbound.to)

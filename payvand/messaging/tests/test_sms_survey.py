@@ -304,3 +304,25 @@ def test_who_gets_the_survey_by_sms(
 )
 def test_it_reads_survey_answers(text: str, expected: Any) -> None:
     assert services.survey_rating_parse(text) == expected
+
+
+def test_the_email_link_still_asks_when_the_survey_sms_cannot_be_written(
+    sms_out: FakeApi,
+    customer_x: Contact,
+    supervisor: User,
+    mailoutbox: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from payvand.core.errors import Conflict
+
+    _sms_in("help", capture=django_capture_on_commit_callbacks)
+    ticket = Ticket.objects.get()
+
+    def refuse(**kwargs: Any) -> Any:
+        raise Conflict(detail="merged")
+
+    monkeypatch.setattr(services, "survey_sms_send", lambda **kwargs: refuse())
+    _resolve(ticket, supervisor, django_capture_on_commit_callbacks)
+    assert _sent(sms_out) == []
+    assert "/portal/survey/" in mailoutbox[-1].body
