@@ -66,6 +66,7 @@ def test_by_role_with_all_approvers(
     assert _ids(c1) == [req.pk]
     assert _ids(c2) == [req.pk]
     assert _api_ids(api_for(lead1)) == [req.pk]
+    assert api_for(lead1).get("/api/v1/cartable").json()["counts"]["approvals"] == 1
     assert _ids(client_for(agent_a)) == []  # never the requester's own
     page = c1.get(CARTABLE).content.decode()
     assert 'id="cartable-count-approvals" data-count="1"' in page
