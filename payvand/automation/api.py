@@ -199,6 +199,7 @@ def webhook_deliveries(request: HttpRequest, webhook_id: PathId) -> list[Deliver
 
 
 def _approval_out(a: ApprovalRequest) -> ApprovalOut:
+    decisions = [s.decision for s in a.steps.all()]
     return ApprovalOut(
         id=a.pk,
         kind=a.kind,
@@ -210,12 +211,19 @@ def _approval_out(a: ApprovalRequest) -> ApprovalOut:
         target_type=a.target_type.model,
         target_id=a.target_id,
         requested_by=a.requested_by_id,
+        created_at=a.created_at,
+        approvers=len(decisions),
+        approved=decisions.count("approved"),
+        rejected=decisions.count("rejected"),
     )
 
 
 @router.get("/approvals", response={200: list[ApprovalOut], **ERRORS}, summary="Requests waiting for my decision")
 def approval_list(request: HttpRequest) -> list[ApprovalOut]:
-    return [_approval_out(s.request) for s in approvals.approvals_pending_for(user=_user(request))]
+    """My pending approvals (asked of me by name or by role, not yet decided by me, the request still open): the
+    same list as the cartable's *Waiting for my approval*."""
+    steps = approvals.approvals_pending_for(user=_user(request)).prefetch_related("request__steps")
+    return [_approval_out(s.request) for s in steps]
 
 
 @router.post("/approvals", response={201: ApprovalOut, **ERRORS}, summary="Request a refund or discount on a ticket")

@@ -135,6 +135,10 @@ class ApprovalOut(Schema):
     target_type: str
     target_id: str
     requested_by: int | None
+    created_at: dt.datetime
+    approvers: int = Field(description="how many were asked")
+    approved: int
+    rejected: int
 
 
 class ApprovalDecideIn(Schema):

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -257,4 +258,7 @@ def approval_decide_view(request: HttpRequest, approval_id: int) -> HttpResponse
     except PayvandError as exc:
         reasons = [str(e.message) for e in exc.errors]
         messages.error(request, " ".join([str(exc.detail), *reasons]))
+    nxt = request.POST.get("next") or ""
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=False):
+        return redirect(nxt)  # the cartable's approvals list
     return redirect("automation:approvals")

@@ -13,7 +13,7 @@ from payvand.accounts.models import Skill, Team, User
 from payvand.cases.models import CaseTemplate
 from payvand.cases.services import MAX_TASKS, CaseTaskIn, CaseTemplateIn
 from payvand.core.forms import BootstrapForm
-from payvand.core.localization import to_ascii_digits
+from payvand.core.localization import localize_digits, to_ascii_digits
 from payvand.helpdesk.models import Priority, TicketType
 
 EMPTY_ROWS = 3
@@ -66,7 +66,7 @@ class CaseTemplateForm(BootstrapForm):
                 "team": str(template.team_id or ""),
                 "priority": str(template.priority or ""),
                 "tags": ", ".join(template.tags or []),
-                "order": str(template.order),
+                "order": localize_digits(str(template.order)),
                 "is_active": template.is_active,
             }
             for i, k in enumerate(tasks):
@@ -76,16 +76,16 @@ class CaseTemplateForm(BootstrapForm):
                     f"t{i}_skill": str(k.skill_id or ""),
                     f"t{i}_team": str(k.team_id or ""),
                     f"t{i}_assignee": k.assignee.email if k.assignee else "",
-                    f"t{i}_due": str(k.due_minutes or ""),
+                    f"t{i}_due": localize_digits(str(k.due_minutes or "")),
                     f"t{i}_mandatory": k.mandatory,
                 }
             self.rows = len(tasks) + EMPTY_ROWS
         elif args:
             data = args[0]
             filled = [i for i in range(MAX_TASKS) if any(data.get(f"t{i}_{part}") for part in TASK_PARTS)]
-            self.rows = max(filled, default=-1) + 1 + (EMPTY_ROWS if not filled else 0)
+            self.rows = max(filled, default=-1) + 1 + EMPTY_ROWS
         else:
-            kwargs.setdefault("initial", {"order": "100"})
+            kwargs.setdefault("initial", {"order": localize_digits("100")})
         self.rows = min(max(self.rows, 1), MAX_TASKS)
         super().__init__(*args, **kwargs)
         from payvand.accounts.roles import LABELS

@@ -96,3 +96,10 @@ class CaseTaskTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def role_label(self) -> str:
+        """The role as people read it (the group's label in their language)."""
+        from payvand.accounts.roles import LABELS
+
+        return str(LABELS.get(self.role, self.role))

@@ -19,6 +19,7 @@ from payvand.contacts import selectors as contact_selectors
 from payvand.core.errors import PayvandError, ValidationFailed
 from payvand.core.forms import apply_errors
 from payvand.core.http import ui_errors
+from payvand.core.localization import localize_digits
 from payvand.helpdesk import selectors as ticket_selectors
 
 FORM_PREFIX = "fv"
@@ -68,7 +69,8 @@ def case_start(request: HttpRequest, template_id: int, contact_id: int) -> HttpR
         except PayvandError as exc:
             errors, status = exc, exc.status
         else:
-            messages.success(request, _("Ticket %(ref)s created for the case.") % {"ref": ticket.reference})
+            ref = localize_digits(ticket.reference)
+            messages.success(request, _("Ticket %(ref)s created for the case.") % {"ref": ref})
             if ticket_selectors.ticket_queryset_for_user(user=user).filter(pk=ticket.pk).exists():
                 return redirect("helpdesk:detail", ticket_id=ticket.pk)
             return redirect("contacts:detail", contact_id=contact.pk)  # routed to a team the agent is not in

@@ -815,6 +815,9 @@ router.path_operations = {
 def cartable(request: HttpRequest) -> CartableOut:
     user = _user(request)
     counts = selectors.cartable_counts(user=user)
+    from payvand.automation.approvals import approvals_pending_for
+
+    counts["approvals"] = approvals_pending_for(user=user).count()  # listed by GET /api/v1/automation/approvals
     first = 10
     tasks = list(selectors.task_queryset_mine(user=user)[:first])
     review = list(selectors.review_queue(user=user)[:first]) if user.has_perm(selectors.PERMS["review"]) else []

@@ -463,7 +463,9 @@ class CartableReferralOut(Schema):
 
 
 class CartableOut(Schema):
-    counts: dict[str, int] = Field(description="mine, team, unassigned, overdue, tasks, review, mentions, referrals.")
+    counts: dict[str, int] = Field(
+        description="mine, team, unassigned, overdue, tasks, review, mentions, referrals, approvals."
+    )
     tasks: list[CartableTaskOut]
     review: list[CartableMessageOut]
     mentions: list[CartableMentionOut]

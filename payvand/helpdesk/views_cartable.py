@@ -66,6 +66,7 @@ LISTS: tuple[CartableList, ...] = (
     CartableList(
         "referrals", gettext_lazy("Referrals waiting for me"), "bi-arrow-left-right", "referrals", "referrals"
     ),
+    CartableList("approvals", gettext_lazy("Waiting for my approval"), "bi-check2-square", "approvals", "approvals"),
     CartableList("all", gettext_lazy("All I can see"), "bi-collection", "tickets", None),
 )
 LISTS_BY_KEY = {item.key: item for item in LISTS}
@@ -201,6 +202,8 @@ def _list_rows(user: User, state: CartableState) -> ListResult:
         qs: Any = selectors.task_queryset_mine(user=user)
     elif kind == "review":
         qs = selectors.review_queue(user=user)
+    elif kind == "approvals":
+        return ListResult(rows=_approval_rows(user), truncated=False)
     elif kind == "mentions":
         qs = (
             selectors.mentions_for(user=user)
@@ -214,8 +217,37 @@ def _list_rows(user: User, state: CartableState) -> ListResult:
     return ListResult(rows=rows[:SHORT_LIST_LIMIT], truncated=truncated)
 
 
+def _approvals_waiting(user: User) -> Any:
+    """The approval requests waiting for my decision (a step of mine still open on a request still open): asked of
+    me by name or through my role; with "any one approver" a request leaves every list once someone approved it,
+    with "all approvers" it leaves mine once I decided."""
+    from payvand.automation.approvals import approvals_pending_for
+
+    return approvals_pending_for(user=user)
+
+
+def _approval_rows(user: User) -> list[Any]:
+    """The steps waiting for me, each with its request's progress and, for a ticket I may open, the ticket."""
+    from django.contrib.contenttypes.models import ContentType
+
+    steps = list(_approvals_waiting(user).prefetch_related("request__steps")[: SHORT_LIST_LIMIT + 1])
+    ticket_type = ContentType.objects.get_for_model(Ticket)
+    ids = [int(s.request.target_id) for s in steps if s.request.target_type_id == ticket_type.pk]
+    tickets = {t.pk: t for t in selectors.ticket_queryset_for_user(user=user).filter(pk__in=ids)}
+    for step in steps:
+        request = step.request
+        decisions = [s.decision for s in request.steps.all()]
+        step.approved = decisions.count("approved")
+        step.rejected = decisions.count("rejected")
+        step.total = len(decisions)
+        step.is_ticket = request.target_type_id == ticket_type.pk
+        step.ticket = tickets.get(int(request.target_id)) if step.is_ticket else None
+    return steps
+
+
 def _nav_context(user: User, state: CartableState) -> dict[str, Any]:
     counts = selectors.cartable_counts(user=user)
+    counts["approvals"] = _approvals_waiting(user).count()
     may_review = user.has_perm(selectors.PERMS["review"])
     lists: list[dict[str, Any]] = [
         {"item": item, "count": counts.get(item.count_key) if item.count_key else None}
@@ -304,11 +336,12 @@ def cartable(request: HttpRequest) -> HttpResponse:
 @require_GET
 @ui_errors
 def cartable_badge(request: HttpRequest) -> HttpResponse:
-    """The navigation badge: how many things wait for me (referrals, unseen mentions, replies to review)."""
+    """The navigation badge: how many things wait for me (referrals, unseen mentions, replies to review,
+    approvals)."""
     user = _user(request)
     if not user.has_perm(selectors.PERMS["view"]):
         return HttpResponse("")
-    waiting = selectors.referrals_waiting(user=user).count()
+    waiting = selectors.referrals_waiting(user=user).count() + _approvals_waiting(user).count()
     waiting += selectors.mentions_for(user=user).filter(seen_at__isnull=True).count()
     if user.has_perm(selectors.PERMS["review"]):
         waiting += selectors.review_queue(user=user).count()

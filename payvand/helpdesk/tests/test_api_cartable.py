@@ -60,6 +60,7 @@ def test_it_counts_every_list_and_shows_the_first_items(
         "review": 0,
         "mentions": 1,
         "referrals": 1,
+        "approvals": 0,
     }
     assert [t["id"] for t in body["tasks"]] == [task.pk]
     assert body["tasks"][0]["ticket"]["reference"] == mine.reference
