@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -142,9 +142,14 @@ def _minutes_recount(ticket_id: int) -> None:
 def _next_number() -> int:
     """The next ticket number, under the counter's row lock (held until the creating transaction ends), so numbers
     never repeat and rise in the order tickets are created."""
+    table = connection.ops.quote_name(TicketCounter._meta.db_table)
     for _attempt in range(3):
-        if TicketCounter.objects.filter(pk=1).update(last=F("last") + 1):
-            return int(TicketCounter.objects.values_list("last", flat=True).get(pk=1))
+        # One round trip: the increment hands back the new number (UPDATE … RETURNING: PostgreSQL, SQLite ≥ 3.35).
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE id = 1 RETURNING last")  # noqa: S608
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0])
         # The row comes with the migrations; recreate it if it was lost (a flushed test database), above every
         # number in use.
         highest = Ticket.objects.filter(number__lt=FACTORY_NUMBERS).aggregate(m=Max("number"))["m"] or 0

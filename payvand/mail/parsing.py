@@ -24,6 +24,7 @@ import html as htmllib
 import re
 import tempfile
 from dataclasses import dataclass, field
+from email.headerregistry import HeaderRegistry
 from email.message import EmailMessage, Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from typing import IO, Any
@@ -96,6 +97,26 @@ class ParsedEmail:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Headers(HeaderRegistry):
+    """The stdlib's header registry, remembering the class it makes for each header name: the stdlib builds a new
+    class (`type(...)`) for every header it reads, which was a tenth of the time spent reading a message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
+# policy.default, with the remembering registry.
+POLICY = email.policy.default.clone(header_factory=_Headers())
 
 
 # ---------------------------------------------------------------------------------------------- charsets
@@ -586,7 +607,7 @@ def parse(raw: bytes) -> ParsedEmail:
 
 
 def _parse(source: bytes, raw: bytes, out: ParsedEmail, spool: _Spool | None) -> None:
-    msg = email.message_from_bytes(source, policy=email.policy.default)
+    msg = email.message_from_bytes(source, policy=POLICY)
     out.defects += [d.__class__.__name__ for d in getattr(msg, "defects", [])][:20]
     out.message_id = message_id_of(raw)
     out.in_reply_to = _ids(_header(msg, "In-Reply-To", out.defects))

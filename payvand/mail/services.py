@@ -100,9 +100,8 @@ def _summary(raw: bytes) -> tuple[str, str]:
     head = raw[: end if end >= 0 else 65536][:65536]
     try:
         import email
-        import email.policy
 
-        msg = email.message_from_bytes(head + b"\n\n", policy=email.policy.default)
+        msg = email.message_from_bytes(head + b"\n\n", policy=parsing.POLICY)
         defects: list[str] = []
         subject = parsing._header(msg, "Subject", defects)[:300]
         sender = parsing._address(msg, "From", defects)[1][:254]
@@ -291,12 +290,22 @@ def _sender_contact(address: str, name: str, cache: Cache) -> Contact:
     return contact
 
 
+def _bouncing(address: str, cache: Cache) -> bool:
+    """Whether mail to the address is known to bounce (asked once per batch; a bounce in the batch asks again)."""
+    if address not in cache.bouncing:
+        cache.bouncing[address] = Identity.objects.filter(
+            kind=Identity.Kind.EMAIL, value=address, is_bouncing=True
+        ).exists()
+    return cache.bouncing[address]
+
+
 @dataclass
 class Cache:
     """What stays the same across the messages of one batch: our own addresses, the senders seen."""
 
     own: set[str] = field(default_factory=set)
     contacts: dict[str, Contact] = field(default_factory=dict)
+    bouncing: dict[str, bool] = field(default_factory=dict)
     # Batch mode: acknowledgements to send after the batch's commit, in one task.
     batch: bool = False
     acks: list[int] = field(default_factory=list)
@@ -432,6 +441,7 @@ def _process_parsed(inbound: InboundEmail, parsed: parsing.ParsedEmail, cache: C
     if parsed.bounce:
         inbound.kind = InboundEmail.Kind.BOUNCE
         _bounce(inbound, parsed)
+        cache.bouncing.clear()
         return Outcome(inbound)
     address = parsed.from_address
     if not address:
@@ -492,7 +502,7 @@ def _process_parsed(inbound: InboundEmail, parsed: parsing.ParsedEmail, cache: C
         and not parsed.noise
         and inbound.kind != InboundEmail.Kind.OWN
         and mailbox.auto_acknowledge
-        and not Identity.objects.filter(kind=Identity.Kind.EMAIL, value=address, is_bouncing=True).exists()
+        and not _bouncing(address, cache)
     ):
         from payvand.mail.outbound import ack_queue
 
