@@ -111,7 +111,7 @@ def _summary(raw: bytes) -> tuple[str, str]:
 
 
 def _check_raw(raw: bytes) -> None:
-    if not raw or not raw.strip():
+    if not raw or raw.isspace():  # (isspace: no copy of a large message)
         raise ValidationFailed.on("raw", _("The message is empty."))
     if len(raw) > MAX_RAW_BYTES:
         raise ValidationFailed.on(
@@ -141,15 +141,18 @@ def inbound_store_many(
         keys = list(dict.fromkeys(k for _raw, k, _mid in keyed))
         existing = {i.key: i for i in InboundEmail.objects.filter(mailbox=mailbox, key__in=keys).defer("raw")}
         new_rows: dict[str, InboundEmail] = {}
+        apart: dict[str, bytes] = {}
         for raw, key, message_id in keyed:
             if key in existing or key in new_rows:
                 continue
             sender, subject = _summary(raw)
+            if _written_apart(raw):
+                apart[key] = raw
             new_rows[key] = InboundEmail(
                 mailbox=mailbox,
                 key=key,
                 message_id=message_id,
-                raw=raw,
+                raw=b"" if _written_apart(raw) else raw,
                 size=len(raw),
                 source=source,
                 sender=sender,
@@ -174,6 +177,9 @@ def inbound_store_many(
                 )
                 for key, row in new_rows.items():
                     row.pk = ids.get(key)
+            for key, raw in apart.items():
+                if key in new_rows:
+                    _write_raw(new_rows[key].pk, raw)
         missing = [k for k in keys if k not in existing and k not in new_rows]
         if missing:
             existing.update(
@@ -195,6 +201,28 @@ def inbound_store_many(
         else:
             out.append((new_rows.get(key) or existing[key], False))
     return out
+
+
+# On PostgreSQL, Django binds parameters on the client: a large bytea would be escaped into the SQL text (several
+# copies of the message in memory). Large messages are written by a second statement with the bytes sent apart, in
+# binary, in the same transaction.
+_APART_BYTES = 1024 * 1024
+
+
+def _written_apart(raw: bytes) -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql" and len(raw) > _APART_BYTES
+
+
+def _write_raw(pk: int, raw: bytes) -> None:
+    import psycopg
+    from django.db import connection
+
+    connection.ensure_connection()
+    table = connection.ops.quote_name(InboundEmail._meta.db_table)
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(f'UPDATE {table} SET "raw" = %b WHERE "id" = %s', [raw, pk])  # noqa: S608
 
 
 def connection_lacks_returning() -> bool:
