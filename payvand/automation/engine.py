@@ -17,6 +17,7 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from payvand.automation.models import Rule, RuleFiring
+from payvand.core import batch
 from payvand.core.errors import PayvandError
 from payvand.core.services import event_record
 from payvand.helpdesk.models import Ticket
@@ -191,10 +192,15 @@ class _Cache:
 _cache = _Cache()
 
 
+def _stamp() -> tuple[Any, ...]:
+    row = Rule.objects.aggregate(n=Count("id"), at=Max("updated_at"), ids=Max("id"))
+    return (row["n"], row["at"], row["ids"])
+
+
 def active_rules(trigger: str) -> list[Compiled]:
     """The active rules of a trigger in order, compiled; recompiled only when a rule changed (one aggregate query)."""
-    stamp_row = Rule.objects.aggregate(n=Count("id"), at=Max("updated_at"), ids=Max("id"))
-    stamp = (stamp_row["n"], stamp_row["at"], stamp_row["ids"])
+    # In a batch (an email import) the rules are checked once for the whole batch.
+    stamp = batch.memo("automation.stamp", _stamp)
     if stamp != _cache.stamp:
         with _cache.lock:
             by_trigger: dict[str, list[Compiled]] = {}

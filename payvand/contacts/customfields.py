@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from payvand.contacts.models import Contact, CustomField
+from payvand.core import batch
 from payvand.core.errors import FieldError
 from payvand.core.localization import parse_date, to_ascii_digits
 
@@ -16,7 +17,9 @@ def clean_custom_values(
     *, kind: str, values: dict[str, Any], partial: bool = False
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """Validate and coerce custom field values. Returns (clean values, errors)."""
-    fields = {f.key: f for f in CustomField.objects.all() if f.applies_to in (CustomField.AppliesTo.ALL, kind)}
+    # Read once per batch (an email import creating many contacts): the definitions don't change meanwhile.
+    defined = batch.memo("contacts.custom_fields", lambda: list(CustomField.objects.all()))
+    fields = {f.key: f for f in defined if f.applies_to in (CustomField.AppliesTo.ALL, kind)}
     clean: dict[str, Any] = {}
     errors: list[FieldError] = []
     if not isinstance(values, dict):

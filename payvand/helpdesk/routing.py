@@ -47,12 +47,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from payvand.accounts.models import Availability, Team, TeamMembership, User
 from payvand.contacts.models import Contact
+from payvand.core import batch
 from payvand.core.errors import Conflict
 from payvand.core.services import event_record
 from payvand.helpdesk.models import ACTIVE_CATEGORIES, Category, RoutingRule, TeamSettings, Ticket, TicketType
@@ -252,7 +253,8 @@ def _loads(user_ids: list[int]) -> dict[int, int]:
     return {uid: counts.get(uid, 0) for uid in user_ids}
 
 
-def _pool_build(team: Team, *, lock: bool) -> _Pool:
+def _members(team: Team, *, lock: bool) -> tuple[Team, dict[int, int], list[User]]:
+    """The team row, its members' capacities and the members (all locked with `lock`)."""
     teams = Team.objects.select_for_update() if lock else Team.objects.all()
     team = teams.get(pk=team.pk)
     capacities = {
@@ -262,7 +264,34 @@ def _pool_build(team: Team, *, lock: bool) -> _Pool:
     users_qs = User.objects.filter(pk__in=list(capacities)).order_by("pk")
     if lock:
         users_qs = users_qs.select_for_update()
-    users = list(users_qs)
+    return team, capacities, list(users_qs)
+
+
+def _members_key(team: Team) -> tuple[str, int, int]:
+    return ("routing.members", id(connection.atomic_blocks[0]), team.pk)
+
+
+def _members_locked(team: Team) -> tuple[Team, dict[int, int], list[User]]:
+    """`_members(lock=True)`, or what `members_hold` read and locked for this transaction's batch."""
+    if batch.active() and connection.in_atomic_block:
+        kept = batch.peek(_members_key(team))
+        if kept is not None:
+            return kept
+    return _members(team, lock=True)
+
+
+def members_hold(team: Team) -> None:
+    """For a batch routing many tickets in one transaction (an email import): read and lock the team's row and its
+    members once, kept for the rest of the transaction. Call it inside `core.batch.batch_scope` and the transaction,
+    outside any savepoint that could roll back (and, on PostgreSQL, release the locks): the rows stay locked until
+    the transaction ends, so nobody else changes the team, its capacities or the members' availability meanwhile.
+    Loads are still counted afresh for every ticket. See `helpdesk.services.batch_prepare` for the lock order."""
+    if batch.active() and connection.in_atomic_block:
+        batch.memo(_members_key(team), lambda: _members(team, lock=True))
+
+
+def _pool_build(team: Team, *, lock: bool) -> _Pool:
+    team, capacities, users = _members_locked(team) if lock else _members(team, lock=False)
     loads = _loads([u.pk for u in users])
     settings_row = TeamSettings.objects.filter(team=team).values_list("strategy", "last_assigned_id").first()
     strategy, last_assigned_id = settings_row if settings_row is not None else (Strategy.LEAST_LOADED, None)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from payvand.accounts.models import Skill, Team, User
 from payvand.automation import hooks as automation_hooks
 from payvand.contacts.models import Contact, Tag
 from payvand.contacts.normalize import normalize_text
+from payvand.core import batch
 from payvand.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from payvand.core.services import event_record
 from payvand.helpdesk import routing
@@ -66,7 +67,9 @@ DUPLICATE_SCORE = 80
 
 
 def status_for(category: str) -> Status:
-    status = Status.objects.filter(category=category, is_builtin=True).first()
+    status = batch.memo(
+        ("helpdesk.status_for", category), lambda: Status.objects.filter(category=category, is_builtin=True).first()
+    )
     if status is None:  # pragma: no cover - the built-in statuses come with the migrations
         status = Status.objects.create(name=category, category=category, is_builtin=True)
     return status
@@ -95,6 +98,25 @@ def _lock(ticket: Ticket, version: int | None = None) -> Ticket:
     return locked
 
 
+_KEPT_RELATIONS = ("requester", "assignee", "team", "status", "organisation", "type", "category", "project")
+
+
+def _refresh_keeping(ticket: Ticket, source: Ticket) -> None:
+    """Re-read the ticket, keeping the related rows `source` holds in memory (the requester, the assignee …) where
+    the ids did not change: they were just written or read in this transaction, and re-reading them costs a query
+    each. `source` may be the ticket itself."""
+    kept = {}
+    for name in _KEPT_RELATIONS:
+        field = Ticket._meta.get_field(name)
+        if field.is_cached(source):  # type: ignore[union-attr]
+            kept[name] = (field, field.get_cached_value(source))  # type: ignore[union-attr]
+    if ticket is source:
+        ticket.refresh_from_db()
+    for _name, (field, obj) in kept.items():
+        if getattr(ticket, field.attname) == (obj.pk if obj is not None else None):  # type: ignore[union-attr]
+            field.set_cached_value(ticket, obj)  # type: ignore[union-attr]
+
+
 def _save(ticket: Ticket, fields: Iterable[str]) -> None:
     """Save changed fields of the ticket itself: the version goes up, so an editor holding the old one conflicts."""
     ticket.version = F("version") + 1
@@ -120,9 +142,14 @@ def _minutes_recount(ticket_id: int) -> None:
 def _next_number() -> int:
     """The next ticket number, under the counter's row lock (held until the creating transaction ends), so numbers
     never repeat and rise in the order tickets are created."""
+    table = connection.ops.quote_name(TicketCounter._meta.db_table)
     for _attempt in range(3):
-        if TicketCounter.objects.filter(pk=1).update(last=F("last") + 1):
-            return int(TicketCounter.objects.values_list("last", flat=True).get(pk=1))
+        # One round trip: the increment hands back the new number (UPDATE … RETURNING: PostgreSQL, SQLite ≥ 3.35).
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET last = last + 1 WHERE id = 1 RETURNING last")  # noqa: S608
+            row = cursor.fetchone()
+        if row is not None:
+            return int(row[0])
         # The row comes with the migrations; recreate it if it was lost (a flushed test database), above every
         # number in use.
         highest = Ticket.objects.filter(number__lt=FACTORY_NUMBERS).aggregate(m=Max("number"))["m"] or 0
@@ -132,6 +159,15 @@ def _next_number() -> int:
         except IntegrityError:
             pass  # someone else created it meanwhile: take the update path
     raise Conflict(detail=_("Could not number the ticket; try again."))  # pragma: no cover
+
+
+def batch_prepare(*, teams: Iterable[Team]) -> None:
+    """Before a batch of ticket creations in one transaction (an email import), inside `core.batch.batch_scope`
+    and the transaction, outside any savepoint: take the ticket counter's lock, then lock the teams and their members
+    once for the routing of every ticket of the batch (the order `ticket_create` takes them in)."""
+    TicketCounter.objects.select_for_update().filter(pk=1).first()
+    for team in {t.pk: t for t in teams if t is not None}.values():
+        routing.members_hold(team)
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -264,10 +300,18 @@ def _team_watchers(ticket: Ticket) -> list[User]:
     """The assignee, the watchers, the team lead and the team's dispatcher/service/area managers."""
     people: list[User | None] = [ticket.assignee, *ticket.watchers.all()]
     if ticket.team_id:
-        team = Team.objects.select_related("lead").get(pk=ticket.team_id)
-        people.append(team.lead)
-        people += [tc.user for tc in TeamContact.objects.filter(team_id=ticket.team_id).select_related("user")]
+        people += _team_heads(ticket.team_id)
     return [p for p in people if p is not None]
+
+
+def _team_heads(team_id: int) -> list[User | None]:
+    """The team's lead and its dispatcher/service/area managers (read once per batch)."""
+
+    def load() -> list[User | None]:
+        team = Team.objects.select_related("lead").get(pk=team_id)
+        return [team.lead, *[tc.user for tc in TeamContact.objects.filter(team_id=team_id).select_related("user")]]
+
+    return batch.memo(("helpdesk.team_heads", team_id), load)
 
 
 # ---------------------------------------------------------------------------------------------- duplicates
@@ -361,8 +405,13 @@ def _organisation_of(contact: Contact) -> Contact | None:
     """The requester's organisation: their primary affiliation, else the oldest one."""
     if contact.kind == Contact.Kind.ORGANISATION:
         return None
-    aff = contact.affiliations.select_related("organisation").order_by("-is_primary", "id").first()
-    return aff.organisation if aff is not None else None
+
+    def load() -> Contact | None:
+        aff = contact.affiliations.select_related("organisation").order_by("-is_primary", "id").first()
+        return aff.organisation if aff is not None else None
+
+    # A batch (an email import) creates many tickets for the same customers; their affiliations stay put meanwhile.
+    return batch.memo(("helpdesk.organisation_of", contact.pk), load)
 
 
 def ticket_create(
@@ -480,7 +529,7 @@ def ticket_create(
             )
         if route:
             routing.ticket_route(ticket=ticket, by=by)
-            ticket.refresh_from_db()
+            _refresh_keeping(ticket, ticket)
         sla_hooks.ticket_created(ticket)
         if ticket.assignee_id and ticket.assignee_id != (by.pk if by else None):
             notify(
@@ -991,6 +1040,8 @@ def message_add(
         raise ValidationFailed.on("body", _("Write something or attach a file."))
     with transaction.atomic():
         locked = _lock(ticket)
+        if batch.active():  # in a batch the ticket in hand was read in this transaction: keep its related rows
+            _refresh_keeping(locked, ticket)
         if locked.merged_into_id:
             if kind != Message.Kind.INBOUND:
                 raise Conflict(detail=_("This ticket was merged into another one; write there."))

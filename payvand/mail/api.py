@@ -75,7 +75,7 @@ def inbound_deliver(request: HttpRequest, params: Query[InboundDeliverIn]) -> tu
     if mailbox is None:
         raise NotFound(detail=_("No mailbox has this address."))
     raw = request.body
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise ValidationFailed.on("body", _("The message is empty."))
     row, created = services.inbound_store(mailbox=mailbox, raw=raw, source=InboundEmail.Source.HTTP)
     return (201 if created else 200), InboundDeliverOut(id=row.pk, created=created, status=row.status, key=row.key)

@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from payvand.contacts.models import Identity
+from payvand.core import batch
 from payvand.core.services import event_record
 from payvand.helpdesk.models import Message, Ticket
 from payvand.mail.models import AckTemplate, InboundEmail, Mailbox, OutboundEmail
@@ -147,7 +148,9 @@ def ack_queue(
 ) -> OutboundEmail:
     """Acknowledge a new request: the mailbox's template in the customer's language (else the mailbox's, else the
     built-in text), with the ticket reference. Call inside the processing transaction."""
-    templates = {t.language: t for t in AckTemplate.objects.filter(mailbox=mailbox)}
+    templates = batch.memo(
+        ("mail.ack_templates", mailbox.pk), lambda: {t.language: t for t in AckTemplate.objects.filter(mailbox=mailbox)}
+    )
     template = templates.get(language) or templates.get(mailbox.language)
     lang = template.language if template is not None else (language or mailbox.language)
     values = {"reference": ticket.reference, "subject": ticket.subject, "name": ticket.requester.name}

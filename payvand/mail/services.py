@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -24,11 +24,19 @@ from payvand.accounts.models import User
 from payvand.contacts.models import Contact, Identity
 from payvand.contacts.normalize import normalize_email
 from payvand.contacts.services import contact_create
+from payvand.core import batch
 from payvand.core.errors import Conflict, NotFound, ValidationFailed
 from payvand.core.localization import language_guess
 from payvand.core.services import event_record
 from payvand.helpdesk.models import Attachment, Channel, Message, Ticket
-from payvand.helpdesk.services import MAX_BODY, MAX_SUBJECT, message_add, sanitize_html, ticket_create
+from payvand.helpdesk.services import (
+    MAX_BODY,
+    MAX_SUBJECT,
+    batch_prepare,
+    message_add,
+    sanitize_html,
+    ticket_create,
+)
 from payvand.mail import parsing, quotes
 from payvand.mail.models import InboundEmail, Mailbox, OutboundEmail
 
@@ -93,9 +101,8 @@ def _summary(raw: bytes) -> tuple[str, str]:
     head = raw[: end if end >= 0 else 65536][:65536]
     try:
         import email
-        import email.policy
 
-        msg = email.message_from_bytes(head + b"\n\n", policy=email.policy.default)
+        msg = email.message_from_bytes(head + b"\n\n", policy=parsing.POLICY)
         defects: list[str] = []
         subject = parsing._header(msg, "Subject", defects)[:300]
         sender = parsing._address(msg, "From", defects)[1][:254]
@@ -105,7 +112,7 @@ def _summary(raw: bytes) -> tuple[str, str]:
 
 
 def _check_raw(raw: bytes) -> None:
-    if not raw or not raw.strip():
+    if not raw or raw.isspace():  # (isspace: no copy of a large message)
         raise ValidationFailed.on("raw", _("The message is empty."))
     if len(raw) > MAX_RAW_BYTES:
         raise ValidationFailed.on(
@@ -135,15 +142,18 @@ def inbound_store_many(
         keys = list(dict.fromkeys(k for _raw, k, _mid in keyed))
         existing = {i.key: i for i in InboundEmail.objects.filter(mailbox=mailbox, key__in=keys).defer("raw")}
         new_rows: dict[str, InboundEmail] = {}
+        apart: dict[str, bytes] = {}
         for raw, key, message_id in keyed:
             if key in existing or key in new_rows:
                 continue
             sender, subject = _summary(raw)
+            if _written_apart(raw):
+                apart[key] = raw
             new_rows[key] = InboundEmail(
                 mailbox=mailbox,
                 key=key,
                 message_id=message_id,
-                raw=raw,
+                raw=b"" if _written_apart(raw) else raw,
                 size=len(raw),
                 source=source,
                 sender=sender,
@@ -168,6 +178,9 @@ def inbound_store_many(
                 )
                 for key, row in new_rows.items():
                     row.pk = ids.get(key)
+            for key, raw in apart.items():
+                if key in new_rows:
+                    _write_raw(new_rows[key].pk, raw)
         missing = [k for k in keys if k not in existing and k not in new_rows]
         if missing:
             existing.update(
@@ -176,6 +189,10 @@ def inbound_store_many(
         if enqueue and new_rows:
             ids_to_process = [row.pk for row in new_rows.values()]
             transaction.on_commit(lambda: _enqueue(ids_to_process))
+    for row in new_rows.values():
+        # The row handed back doesn't hold the bytes (the caller has them; a large message is not kept twice):
+        # `raw` is a deferred field now, read from the database if asked for.
+        row.__dict__.pop("raw", None)
     out: list[tuple[InboundEmail, bool]] = []
     seen: set[str] = set()
     for _raw, key, _mid in keyed:
@@ -187,6 +204,28 @@ def inbound_store_many(
     return out
 
 
+# On PostgreSQL, Django binds parameters on the client: a large bytea would be escaped into the SQL text (several
+# copies of the message in memory). Large messages are written by a second statement with the bytes sent apart, in
+# binary, in the same transaction.
+_APART_BYTES = 1024 * 1024
+
+
+def _written_apart(raw: bytes) -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql" and len(raw) > _APART_BYTES
+
+
+def _write_raw(pk: int, raw: bytes) -> None:
+    import psycopg
+    from django.db import connection
+
+    connection.ensure_connection()
+    table = connection.ops.quote_name(InboundEmail._meta.db_table)
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(f'UPDATE {table} SET "raw" = %b WHERE "id" = %s', [raw, pk])  # noqa: S608
+
+
 def connection_lacks_returning() -> bool:
     from django.db import connection
 
@@ -194,10 +233,14 @@ def connection_lacks_returning() -> bool:
 
 
 def _enqueue(ids: Iterable[int]) -> None:
-    from payvand.mail.tasks import inbound_process_task
+    """One task for one message; one batch task for messages stored together (one transaction for them all)."""
+    from payvand.mail.tasks import inbound_process_batch_task, inbound_process_task
 
-    for pk in ids:
-        inbound_process_task.enqueue(inbound_id=pk)
+    ids = list(ids)
+    if len(ids) == 1:
+        inbound_process_task.enqueue(inbound_id=ids[0])
+    elif ids:
+        inbound_process_batch_task.enqueue(inbound_ids=ids)
 
 
 # ---------------------------------------------------------------------------------------------- processing
@@ -267,12 +310,22 @@ def _sender_contact(address: str, name: str, cache: Cache) -> Contact:
     return contact
 
 
+def _bouncing(address: str, cache: Cache) -> bool:
+    """Whether mail to the address is known to bounce (asked once per batch; a bounce in the batch asks again)."""
+    if address not in cache.bouncing:
+        cache.bouncing[address] = Identity.objects.filter(
+            kind=Identity.Kind.EMAIL, value=address, is_bouncing=True
+        ).exists()
+    return cache.bouncing[address]
+
+
 @dataclass
 class Cache:
     """What stays the same across the messages of one batch: our own addresses, the senders seen."""
 
     own: set[str] = field(default_factory=set)
     contacts: dict[str, Contact] = field(default_factory=dict)
+    bouncing: dict[str, bool] = field(default_factory=dict)
     # Batch mode: acknowledgements to send after the batch's commit, in one task.
     batch: bool = False
     acks: list[int] = field(default_factory=list)
@@ -282,14 +335,21 @@ class Cache:
         return cls(own=set(mailbox_addresses()))
 
 
-def _uploads(parsed: parsing.ParsedEmail) -> tuple[list[SimpleUploadedFile], list[str], list[str]]:
-    """(files within the size limit, their content ids, names of the files left in the raw message)."""
-    files, cids, skipped = [], [], []
+def _uploads(parsed: parsing.ParsedEmail) -> tuple[list[UploadedFile], list[str], list[str]]:
+    """(files within the size limit, their content ids, names of the files left in the raw message). A large part
+    the parser decoded to a temporary file is handed on as that file: storage copies it in chunks."""
+    files: list[UploadedFile] = []
+    cids: list[str] = []
+    skipped: list[str] = []
     for part in parsed.attachments:
-        if len(part.data) > settings.ATTACHMENT_MAX_BYTES:
+        if part.size > settings.ATTACHMENT_MAX_BYTES:
             skipped.append(part.filename)
             continue
-        files.append(SimpleUploadedFile(part.filename, part.data, part.content_type))
+        if part.file is not None:
+            part.file.seek(0)
+            files.append(UploadedFile(part.file, part.filename, part.content_type, part.size))
+        else:
+            files.append(SimpleUploadedFile(part.filename, part.data, part.content_type))
         cids.append(part.content_id)
     return files, cids, skipped
 
@@ -365,7 +425,7 @@ def _bounce(inbound: InboundEmail, parsed: parsing.ParsedEmail) -> None:
             contact=identity.contact,
             data={"address": identity.value, "inbound": inbound.pk},
         )
-    blob = b"\n".join(p.data[:65536] for p in parsed.attachments)
+    blob = b"\n".join(p.head(65536) for p in parsed.attachments)
     ids = [m.decode("ascii", "replace") for m in re.findall(rb"(?im)^message-id:\s*(<[^>\s]+>)", blob)]
     for out in OutboundEmail.objects.filter(message_id__in=ids[:20]).select_related("ticket"):
         event_record(
@@ -377,15 +437,31 @@ def _bounce(inbound: InboundEmail, parsed: parsing.ParsedEmail) -> None:
         )
 
 
+def _raw_of(inbound: InboundEmail) -> bytes:
+    """The raw bytes of a row: as loaded, or read now when the row was loaded without them (a batch reads large
+    messages one at a time, so a batch holds at most one large message in memory)."""
+    raw = (
+        InboundEmail.objects.filter(pk=inbound.pk).values_list("raw", flat=True).get()
+        if "raw" in inbound.get_deferred_fields()
+        else inbound.raw
+    )
+    return raw if isinstance(raw, bytes) else bytes(raw)
+
+
 def _process(inbound: InboundEmail, cache: Cache | None = None) -> Outcome:
     """Turn a locked, unprocessed raw message into a ticket message. Runs inside the caller's transaction."""
-    mailbox = inbound.mailbox
     cache = cache or Cache.load()
-    parsed = parsing.parse(bytes(inbound.raw))
+    with parsing.parse(_raw_of(inbound)) as parsed:  # large attachments in temporary files, removed after
+        return _process_parsed(inbound, parsed, cache)
+
+
+def _process_parsed(inbound: InboundEmail, parsed: parsing.ParsedEmail, cache: Cache) -> Outcome:
+    mailbox = inbound.mailbox
     inbound.language = _language_of(f"{parsed.subject}\n{parsed.text or parsed.html}", mailbox.language)
     if parsed.bounce:
         inbound.kind = InboundEmail.Kind.BOUNCE
         _bounce(inbound, parsed)
+        cache.bouncing.clear()
         return Outcome(inbound)
     address = parsed.from_address
     if not address:
@@ -446,7 +522,7 @@ def _process(inbound: InboundEmail, cache: Cache | None = None) -> Outcome:
         and not parsed.noise
         and inbound.kind != InboundEmail.Kind.OWN
         and mailbox.auto_acknowledge
-        and not Identity.objects.filter(kind=Identity.Kind.EMAIL, value=address, is_bouncing=True).exists()
+        and not _bouncing(address, cache)
     ):
         from payvand.mail.outbound import ack_queue
 
@@ -471,7 +547,8 @@ def inbound_process(*, inbound_id: int) -> InboundEmail | None:
     processed goes to the unprocessable list; on any other failure the transaction rolls back, the attempt is
     counted and the message stays "received" for the retry job (or goes to the list after MAX_ATTEMPTS)."""
     try:
-        with transaction.atomic():
+        # The scope sends the live pushes and queues the notification emails of the message in one go after commit.
+        with batch.batch_scope(), transaction.atomic():
             inbound = (
                 InboundEmail.objects.select_for_update(of=("self",))
                 .select_related("mailbox__team")
@@ -527,30 +604,49 @@ def inbound_process_batch(*, inbound_ids: Sequence[int]) -> int:
     doesn't undo the others. Used by file imports and the retry job. Returns how many were processed."""
     done = 0
     try:
-        with transaction.atomic():
+        # One scope for the batch: reference data read once, the routing team locked once, the live pushes and
+        # notification emails of all the messages sent in one go after the commit.
+        with batch.batch_scope(), transaction.atomic():
             rows = list(
                 InboundEmail.objects.select_for_update(of=("self",))
                 .select_related("mailbox__team")
                 .filter(pk__in=list(inbound_ids), status=InboundEmail.Status.RECEIVED)
+                .defer("raw")
                 .order_by("pk")
             )
+            # The raw bytes of the small messages in one query; a large one is read when its turn comes.
+            small = dict(
+                InboundEmail.objects.filter(pk__in=[r.pk for r in rows], size__lte=parsing.SPOOL_MESSAGE_BYTES)
+                .values_list("pk", "raw")
+                .order_by()
+            )
+            for loaded in rows:
+                if loaded.pk in small:
+                    loaded.raw = small[loaded.pk]
             cache = Cache.load()
             cache.batch = True
+            if rows:
+                batch_prepare(teams=[row.mailbox.team for row in rows if row.mailbox.team is not None])
             for inbound in rows:
                 seen, acks = dict(cache.contacts), len(cache.acks)
+                inbound.attempts += 1
                 try:
                     with transaction.atomic():
                         _process(inbound, cache)
-                    inbound.status = InboundEmail.Status.PROCESSED
-                    inbound.reason = ""
+                        inbound.status = InboundEmail.Status.PROCESSED
+                        inbound.reason = ""
+                        inbound.processed_at = timezone.now()
+                        # Saved with the message, so a later message of the batch answering this one threads to
+                        # its ticket, as it would one at a time.
+                        inbound.save(update_fields=_DONE_FIELDS)
                     done += 1
                 except (Unprocessable, ValidationFailed, Conflict) as exc:
                     cache.contacts = seen  # a contact created in the rolled-back savepoint is gone
+                    batch.forget("helpdesk.organisation_of")
                     del cache.acks[acks:]
                     _unprocessable(inbound, exc)
-                inbound.attempts += 1
-                inbound.processed_at = timezone.now()
-            InboundEmail.objects.bulk_update(rows, _DONE_FIELDS)
+                    inbound.processed_at = timezone.now()
+                    inbound.save(update_fields=_DONE_FIELDS)
             if cache.acks:
                 from payvand.mail.outbound import enqueue_many
 

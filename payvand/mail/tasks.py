@@ -14,6 +14,15 @@ def inbound_process_task(inbound_id: int) -> str:
 
 
 @task()
+def inbound_process_batch_task(inbound_ids: list[int]) -> int:
+    """Process messages stored together (a file import with --queue, an IMAP poll) in one transaction, each in its
+    own savepoint. Returns how many were processed."""
+    from payvand.mail.services import inbound_process_batch
+
+    return inbound_process_batch(inbound_ids=inbound_ids)
+
+
+@task()
 def inbound_retry_task() -> int:
     """Messages left unprocessed by a crash or a database failure are processed again (once)."""
     from payvand.mail.services import inbound_retry_stale

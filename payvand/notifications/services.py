@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from payvand.core import batch
 from payvand.core.errors import FieldError, ValidationFailed
 from payvand.core.services import event_record
 from payvand.notifications import live
@@ -20,7 +21,12 @@ if TYPE_CHECKING:
 
 
 def preferences_for(*, user_ids: Iterable[int], kind: str) -> dict[int, Preference]:
-    return {p.user_id: p for p in Preference.objects.filter(user_id__in=list(user_ids), kind=kind)}
+    ids = sorted(set(user_ids))
+    # In a batch the same people are notified again and again; their preferences don't change meanwhile.
+    return batch.memo(
+        ("notifications.preferences", kind, tuple(ids)),
+        lambda: {p.user_id: p for p in Preference.objects.filter(user_id__in=ids, kind=kind)},
+    )
 
 
 def notify(
@@ -71,10 +77,21 @@ def notify(
         if n.email_due and (prefs.get(n.user_id) is None or prefs[n.user_id].email == Preference.Email.INSTANT)
     ]
     if instant:
-        from payvand.notifications.tasks import notifications_email_send
-
-        transaction.on_commit(lambda: notifications_email_send.enqueue(user_ids=instant))
+        transaction.on_commit(lambda: _email_soon(instant))
     return created
+
+
+def _email_many(user_ids_lists: list[list[int]]) -> None:
+    from payvand.notifications.tasks import notifications_email_send
+
+    notifications_email_send.enqueue(user_ids=sorted({uid for ids in user_ids_lists for uid in ids}))
+
+
+def _email_soon(user_ids: list[int]) -> None:
+    """Queue the instant email of these users' due notifications; in a batch, one task for the whole batch (the
+    task sends every due notification of each user, so one run covers them all)."""
+    if not batch.after_commit("notifications.email", user_ids, _email_many):
+        _email_many([user_ids])
 
 
 def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:

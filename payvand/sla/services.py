@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from payvand.accounts.models import Team, User
 from payvand.contacts.models import Contact, Segment
+from payvand.core import batch
 from payvand.core.errors import Conflict, FieldError, PayvandError, ValidationFailed
 from payvand.core.models import Event
 from payvand.core.services import event_record
@@ -418,10 +419,13 @@ def policy_matches(policy: SlaPolicy, ticket: Ticket, segment_ids: set[int]) -> 
 
 def policy_for(ticket: Ticket) -> SlaPolicy | None:
     """The first active policy (by order) whose conditions all hold for the ticket."""
-    policies = list(
-        SlaPolicy.objects.filter(is_active=True)
-        .select_related("calendar")
-        .prefetch_related("types", "segments", "organisations")
+    policies = batch.memo(
+        "sla.policies",
+        lambda: list(
+            SlaPolicy.objects.filter(is_active=True)
+            .select_related("calendar")
+            .prefetch_related("types", "segments", "organisations")
+        ),
     )
     if not policies:
         return None

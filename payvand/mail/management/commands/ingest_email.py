@@ -68,7 +68,7 @@ class Command(BaseCommand):
             nonlocal stored, duplicates, processed, failed
             good = []
             for where, raw in batch:
-                if not raw.strip():
+                if not raw or raw.isspace():
                     self.stderr.write(f"{where}: empty, skipped")
                     failed += 1
                 else:
