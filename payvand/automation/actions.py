@@ -327,6 +327,5 @@ def run_action(
     if kind == "webhook":
         return _webhook(action, ticket, rule, trigger)
     if kind == "add_tag":
-        known = facts is not None and facts.ticket is ticket
-        return _add_tag(action, ticket, rule, tags=facts.tag_names if known and facts is not None else None)
+        return _add_tag(action, ticket, rule, tags=facts.tag_names if facts and facts.ticket is ticket else None)
     return function(action, ticket, rule)

@@ -6,8 +6,8 @@ Inside `batch_scope()`:
 - `memo(key, load)` keeps what `load()` returned for the rest of the scope: reference data that the batch itself
   does not change (the built-in statuses, the SLA policies, the automation rules, a team's lead and contacts,
   notification preferences). Outside a scope it just calls `load()`.
-- `forget(prefix)` drops the kept values whose key starts with `prefix` (e.g. after a savepoint rolled back what a
-  value was derived from).
+- `forget(name)` drops the kept values under `name`: the key `name` itself and every tuple key whose first item is
+  `name` (e.g. after a savepoint rolled back what a value was derived from).
 - `after_commit(key, value)` collects work that would be one callback per use case (a live push, a task to enqueue)
   so the scope runs it once at its end, with everything collected, after the transaction committed. Outside a scope
   it returns False and the caller does it the usual way.
@@ -58,11 +58,11 @@ def peek(key: Any) -> Any:
     return scope.values.get(key) if scope is not None else None
 
 
-def forget(prefix: str) -> None:
+def forget(name: str) -> None:
     scope = _scope.get()
     if scope is None:
         return
-    for key in [k for k in scope.values if (k[0] if isinstance(k, tuple) else k) == prefix]:
+    for key in [k for k in scope.values if (k[0] if isinstance(k, tuple) else k) == name]:
         del scope.values[key]
 
 
