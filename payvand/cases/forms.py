@@ -126,13 +126,13 @@ class CaseTemplateForm(BootstrapForm):
             self.fields[f"t{i}_mandatory"] = forms.BooleanField(label=_("Mandatory"), required=False, initial=True)
         self.style_fields()
         for i in range(self.rows):
-            for part in ("title", "role", "skill", "team", "assignee", "due"):
+            for part in TASK_PARTS:
                 widget = self.fields[f"t{i}_{part}"].widget
                 small = "form-select-sm" if isinstance(widget, forms.Select) else "form-control-sm"
                 widget.attrs["class"] = f"{widget.attrs.get('class', '')} {small}"
 
     def task_rows(self) -> list[dict[str, forms.BoundField]]:
-        parts = ("title", "role", "skill", "team", "assignee", "due", "mandatory")
+        parts = (*TASK_PARTS, "mandatory")
         return [{part: self[f"t{i}_{part}"] for part in parts} for i in range(self.rows)]
 
     def _int(self, name: str, value: Any) -> int | None:

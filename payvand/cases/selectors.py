@@ -64,6 +64,17 @@ def case_templates_manage(*, user: User, archived: bool | None = False) -> Query
     return qs
 
 
+def case_templates_listed(*, user: User) -> tuple[list[CaseTemplate], list[CaseTemplate]]:
+    """The templates page's (current, archived): builders see every one and the archived ones, viewers the current
+    ones, agents the active ones."""
+    if user.has_perm(MANAGE):
+        return list(case_templates_manage(user=user)), list(case_templates_manage(user=user, archived=True))
+    if user.has_perm("cases.view_casetemplate"):
+        qs = CaseTemplate.objects.filter(archived_at__isnull=True).select_related("ticket_type", "team")
+        return list(qs.prefetch_related("tasks__skill")), []
+    return list(case_templates_active(user=user).prefetch_related("tasks__skill")), []
+
+
 def case_template_get_manage(*, user: User, template_id: int) -> CaseTemplate:
     template = case_templates_manage(user=user, archived=None).filter(pk=template_id).first()
     if template is None:

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_POST
 from payvand.accounts.models import User
 from payvand.cases import selectors, services
 from payvand.cases.forms import CaseTemplateForm
-from payvand.cases.models import CaseTemplate
 from payvand.contacts import selectors as contact_selectors
 from payvand.core.errors import PayvandError, ValidationFailed
 from payvand.core.forms import apply_errors
@@ -95,19 +94,7 @@ def case_start(request: HttpRequest, template_id: int, contact_id: int) -> HttpR
 def template_list(request: HttpRequest) -> HttpResponse:
     """The guided-case templates, with what each does: agents see the active ones, builders every one (and the
     archived ones below) with the buttons to change them."""
-    user = _user(request)
-    archived: list[CaseTemplate] = []
-    if user.has_perm(selectors.MANAGE):
-        templates = list(selectors.case_templates_manage(user=user))
-        archived = list(selectors.case_templates_manage(user=user, archived=True))
-    elif user.has_perm("cases.view_casetemplate"):
-        templates = list(
-            CaseTemplate.objects.filter(archived_at__isnull=True)
-            .select_related("ticket_type", "team")
-            .prefetch_related("tasks__skill")
-        )
-    else:
-        templates = list(selectors.case_templates_active(user=user).prefetch_related("tasks__skill"))
+    templates, archived = selectors.case_templates_listed(user=_user(request))
     return render(request, "cases/list.html", {"templates": templates, "archived": archived})
 
 
