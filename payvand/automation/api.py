@@ -199,7 +199,7 @@ def webhook_deliveries(request: HttpRequest, webhook_id: PathId) -> list[Deliver
 
 
 def _approval_out(a: ApprovalRequest) -> ApprovalOut:
-    decisions = [s.decision for s in a.steps.all()]
+    asked, approved, rejected = approvals.approval_tally(a)
     return ApprovalOut(
         id=a.pk,
         kind=a.kind,
@@ -212,9 +212,9 @@ def _approval_out(a: ApprovalRequest) -> ApprovalOut:
         target_id=a.target_id,
         requested_by=a.requested_by_id,
         created_at=a.created_at,
-        approvers=len(decisions),
-        approved=decisions.count("approved"),
-        rejected=decisions.count("rejected"),
+        approvers=asked,
+        approved=approved,
+        rejected=rejected,
     )
 
 

@@ -115,6 +115,16 @@ def approvals_pending_for(*, user: User) -> QuerySet[ApprovalStep]:
     )
 
 
+def approval_tally(request: ApprovalRequest) -> tuple[int, int, int]:
+    """(approvers asked, approved, rejected) of the request, from its steps (prefetch `steps` for a list)."""
+    decisions = [s.decision for s in request.steps.all()]
+    return (
+        len(decisions),
+        decisions.count(ApprovalStep.Decision.APPROVED),
+        decisions.count(ApprovalStep.Decision.REJECTED),
+    )
+
+
 def approval_get_for_user(*, user: User, approval_id: int) -> ApprovalRequest:
     """The request, for one of its approvers or its requester (404 for anyone else)."""
     if not user.is_authenticated:

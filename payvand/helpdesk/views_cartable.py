@@ -221,14 +221,16 @@ def _approvals_waiting(user: User) -> Any:
     """The approval requests waiting for my decision (a step of mine still open on a request still open): asked of
     me by name or through my role; with "any one approver" a request leaves every list once someone approved it,
     with "all approvers" it leaves mine once I decided."""
-    from payvand.automation.approvals import approvals_pending_for
+    from payvand.automation import approvals
 
-    return approvals_pending_for(user=user)
+    return approvals.approvals_pending_for(user=user)
 
 
 def _approval_rows(user: User) -> list[Any]:
     """The steps waiting for me, each with its request's progress and, for a ticket I may open, the ticket."""
     from django.contrib.contenttypes.models import ContentType
+
+    from payvand.automation import approvals
 
     steps = list(_approvals_waiting(user).prefetch_related("request__steps")[: SHORT_LIST_LIMIT + 1])
     ticket_type = ContentType.objects.get_for_model(Ticket)
@@ -236,10 +238,7 @@ def _approval_rows(user: User) -> list[Any]:
     tickets = {t.pk: t for t in selectors.ticket_queryset_for_user(user=user).filter(pk__in=ids)}
     for step in steps:
         request = step.request
-        decisions = [s.decision for s in request.steps.all()]
-        step.approved = decisions.count("approved")
-        step.rejected = decisions.count("rejected")
-        step.total = len(decisions)
+        step.total, step.approved, step.rejected = approvals.approval_tally(request)
         step.is_ticket = request.target_type_id == ticket_type.pk
         step.ticket = tickets.get(int(request.target_id)) if step.is_ticket else None
     return steps
