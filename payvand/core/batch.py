@@ -6,8 +6,8 @@ Inside `batch_scope()`:
 - `memo(key, load)` keeps what `load()` returned for the rest of the scope: reference data that the batch itself
   does not change (the built-in statuses, the SLA policies, the automation rules, a team's lead and contacts,
   notification preferences). Outside a scope it just calls `load()`.
-- `forget(prefix)` drops the kept values whose key starts with `prefix` (e.g. after a savepoint rolled back what a
-  value was derived from).
+- `forget(prefix)` drops the kept values whose key is `prefix`, or a tuple whose first item is `prefix` (e.g. after
+  a savepoint rolled back what a value was derived from).
 - `after_commit(key, value)` collects work that would be one callback per use case (a live push, a task to enqueue)
   so the scope runs it once at its end, with everything collected, after the transaction committed. Outside a scope
   it returns False and the caller does it the usual way.
