@@ -1,8 +1,9 @@
-"""Reads of the shared kernel: timelines."""
+"""Reads of the shared kernel: timelines, the per-sender hourly limit."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -27,3 +28,14 @@ def event_list_for_target(*, target: models.Model, limit: int = 100) -> list[Eve
         .select_related("actor")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def over_hourly_limit(sent: QuerySet[Any], *, received_at: dt.datetime, pk: int, limit: int) -> bool:
+    """More than `limit` of the rows in `sent` (one sender's messages on one channel or mailbox) in the hour up to
+    the row `pk` received at `received_at`, that one included; 0 is no limit. Counted from the store by arrival, so
+    the answer is the same whenever, and by whichever worker, it is asked. The email and the SMS/social intakes
+    share it."""
+    if not limit:
+        return False
+    since = received_at - dt.timedelta(hours=1)
+    return sent.filter(received_at__gte=since, received_at__lte=received_at, pk__lte=pk).count() > limit

@@ -25,6 +25,7 @@ from payvand.contacts.models import Contact, Identity
 from payvand.contacts.normalize import normalize_email
 from payvand.contacts.services import contact_create
 from payvand.core import batch
+from payvand.core import selectors as core_selectors
 from payvand.core.errors import Conflict, NotFound, ValidationFailed
 from payvand.core.localization import language_guess
 from payvand.core.services import event_record
@@ -397,14 +398,14 @@ def _inline_images(message: Message, cids: list[str]) -> None:
 
 
 def _rate_limited(inbound: InboundEmail, address: str) -> bool:
-    limit = inbound.mailbox.rate_limit_per_hour
-    if not limit or inbound.reprocessed_at is not None:
+    if inbound.reprocessed_at is not None:
         return False
-    since = inbound.received_at - dt.timedelta(hours=1)
-    count = InboundEmail.objects.filter(
-        sender=address, received_at__gte=since, received_at__lte=inbound.received_at, pk__lte=inbound.pk
-    ).count()
-    return count > limit
+    return core_selectors.over_hourly_limit(
+        InboundEmail.objects.filter(sender=address),
+        received_at=inbound.received_at,
+        pk=inbound.pk,
+        limit=inbound.mailbox.rate_limit_per_hour,
+    )
 
 
 def _bounce(inbound: InboundEmail, parsed: parsing.ParsedEmail) -> None:

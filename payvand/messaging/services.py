@@ -21,6 +21,7 @@ from payvand.contacts import selectors as contact_selectors
 from payvand.contacts import services as contact_services
 from payvand.contacts.models import Contact, Identity
 from payvand.contacts.normalize import normalize_email, normalize_phone
+from payvand.core import selectors as core_selectors
 from payvand.core.errors import FieldError, ValidationFailed
 from payvand.core.localization import language_guess, to_ascii_digits
 from payvand.core.services import event_record
@@ -205,19 +206,13 @@ def rate_limit_for(kind: str) -> int:
 
 
 def _over_rate_limit(inbound: InboundMessage, limit: int) -> bool:
-    """More than `limit` messages from this sender on this channel in the hour up to this one (this one included).
-    Counted from the store by arrival, so the answer is the same whenever, and by whichever worker, it is asked."""
-    if not limit:
-        return False
-    since = inbound.received_at - dt.timedelta(hours=1)
-    count = InboundMessage.objects.filter(
-        kind=inbound.kind,
-        sender=inbound.sender,
-        received_at__gt=since,
-        received_at__lte=inbound.received_at,
-        pk__lte=inbound.pk,
-    ).count()
-    return count > limit
+    """More than `limit` messages from this sender on this channel in the hour up to this one (this one included)."""
+    return core_selectors.over_hourly_limit(
+        InboundMessage.objects.filter(kind=inbound.kind, sender=inbound.sender),
+        received_at=inbound.received_at,
+        pk=inbound.pk,
+        limit=limit,
+    )
 
 
 def _rate_limited(inbound: InboundMessage, limit: int) -> InboundMessage:
