@@ -13,6 +13,11 @@ from django.http import Http404, HttpRequest, HttpResponseBase
 from payvand.core.errors import NotFound, PermissionDenied
 
 
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address, as rate limits count it (REMOTE_ADDR: a proxy in front must set it)."""
+    return str(request.META.get("REMOTE_ADDR") or "0.0.0.0")  # noqa: S104 - a value, not a bind address
+
+
 def is_htmx(request: HttpRequest) -> bool:
     """True when django-htmx's middleware saw an `HX-Request` header (the view should answer with a partial)."""
     return bool(getattr(request, "htmx", False))

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from payvand.core.errors import ValidationFailed, error_body
 from payvand.core.forms import apply_errors
+from payvand.core.http import client_ip
 from payvand.messaging import forms as f
 from payvand.messaging import providers, services
 from payvand.messaging.models import Kind, WebForm
@@ -145,10 +146,6 @@ def whatsapp(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------- web forms
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "0.0.0.0")  # noqa: S104 - a value, not a bind address
-
-
 def _type_form_html(web_form: WebForm, values: dict[str, Any] | None = None, errors: Any = None) -> str:
     form = web_form.ticket_type.form
     if form is None:
@@ -177,7 +174,7 @@ def webform(request: HttpRequest, slug: str) -> HttpResponse:
         if request.POST.get(f.HONEYPOT):
             form.add_error(None, _("This submission looks automated and was not accepted."))
             status = 400
-        elif services.webform_rate_limited(ip=_client_ip(request)):
+        elif services.webform_rate_limited(ip=client_ip(request)):
             form.add_error(None, _("Too many submissions from your address. Please try again later."))
             status = 429
         elif form.is_valid():

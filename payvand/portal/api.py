@@ -14,10 +14,11 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from payvand.contacts.models import Contact
 from payvand.core.errors import NotFound, ValidationFailed
+from payvand.core.http import client_ip
 from payvand.core.schemas import ERRORS, ErrorOut, PathId
 from payvand.helpdesk.models import Message, Ticket, TicketType
 from payvand.portal import selectors, services
-from payvand.portal.auth import client_ip, portal_contact
+from payvand.portal.auth import portal_contact
 from payvand.portal.models import Satisfaction
 from payvand.portal.schemas import (
     ArticleOut,

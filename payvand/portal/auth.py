@@ -17,11 +17,6 @@ from payvand.contacts.models import Contact
 SESSION_KEY = "portal_contact_id"
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The caller's address as the web forms take it (REMOTE_ADDR; a proxy in front sets it)."""
-    return str(request.META.get("REMOTE_ADDR") or "0.0.0.0")  # noqa: S104 - a value, not a bind address
-
-
 def portal_login(request: HttpRequest, contact: Contact) -> None:
     request.session.cycle_key()  # no session fixation
     request.session[SESSION_KEY] = contact.pk

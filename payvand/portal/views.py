@@ -16,10 +16,11 @@ from django.views.decorators.http import require_POST
 
 from payvand.core.errors import NotFound, PayvandError, TooManyRequests, ValidationFailed
 from payvand.core.forms import apply_errors
+from payvand.core.http import client_ip
 from payvand.helpdesk.models import StatusCategory, Ticket, TicketType
 from payvand.portal import forms as f
 from payvand.portal import links, selectors, services
-from payvand.portal.auth import client_ip, portal_contact, portal_login, portal_logout, portal_required
+from payvand.portal.auth import portal_contact, portal_login, portal_logout, portal_required
 
 FORM_PREFIX = "fv"
 
